@@ -1,0 +1,61 @@
+# The course's commands. Run `make help` for the list.
+#   make lab    start JupyterLab on the student notebooks (offline data by default)
+#   make test   install what is needed and run every test in quick mode
+#
+# TORCH_SPEC chooses how PyTorch is installed when the virtual environment lacks it:
+#   plain `torch` by default (on Linux, PyPI's build includes CUDA: a multi-GB download);
+#   on a CPU-only machine, e.g. TORCH_SPEC="torch --index-url https://download.pytorch.org/whl/cpu".
+
+PYTHON ?= python3
+VENV ?= .venv
+TORCH_SPEC ?= torch
+EXTRAS ?= lab,instructor,test
+
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.course-installed
+
+.PHONY: help lab instructor test release data figures bench clean
+
+help:
+	@echo "make lab         start JupyterLab on notebooks/ (students; prepares offline data)"
+	@echo "make instructor  start JupyterLab on solutions/ with nbgrader's instructor tools"
+	@echo "make test        run the whole test suite in quick mode"
+	@echo "make release     regenerate notebooks/ from solutions/ with nbgrader"
+	@echo "make data        download the real Montgomery set (needs internet)"
+	@echo "make figures     redraw every teaching figure into assets/"
+	@echo "make bench       run the speed and memory benchmarks"
+	@echo "variables: PYTHON=$(PYTHON) VENV=$(VENV) TORCH_SPEC='$(TORCH_SPEC)'"
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Reinstalled whenever pyproject.toml changes. torch goes first, and only when missing,
+# so an environment that already has one (Colab, a GPU image) keeps it.
+$(INSTALLED): pyproject.toml | $(PY)
+	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install $(TORCH_SPEC)
+	$(PY) -m pip install -e ".[$(EXTRAS)]"
+	touch $@
+
+lab: $(INSTALLED)
+	$(PY) tools/start_lab.py --student
+
+instructor: $(INSTALLED)
+	$(PY) tools/start_lab.py --instructor
+
+test: $(INSTALLED)
+	COURSE_QUICK=1 MPLBACKEND=Agg $(PY) -m pytest tests
+
+release: $(INSTALLED)
+	$(PY) tools/release.py
+
+data: $(INSTALLED)
+	$(PY) -m course_lib.data download
+
+figures: $(INSTALLED)
+	MPLBACKEND=Agg $(PY) -m course_lib.figures assets
+
+bench: $(INSTALLED)
+	MPLBACKEND=Agg $(PY) benchmarks/run_all.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache
