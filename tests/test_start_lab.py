@@ -1,0 +1,127 @@
+"""`make lab` / `make instructor`: JupyterLab with nbgrader's tools only for instructors, global config untouched."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT / "tools"))
+
+import start_lab  # noqa: E402
+
+
+def test_student_launch_switches_nbgrader_off_for_that_process_only(tmp_path):
+    launch = start_lab.build_launch("student", REPO_ROOT / "notebooks", 8999, open_browser=False, token="t0k",
+                                    private_config_dir=tmp_path)
+    disabled = [a for a in launch.argv if a.startswith("--ServerApp.jpserver_extensions=")]
+    assert "--ServerApp.jpserver_extensions=nbgrader=False" in disabled
+    assert all(a.endswith("=False") and "nbgrader" in a for a in disabled)
+    assert f"--ServerApp.root_dir={REPO_ROOT / 'notebooks'}" in launch.argv
+    assert launch.env["JUPYTER_CONFIG_PATH"].split(os.pathsep)[0] == str(tmp_path / "student")
+    page_config = json.loads((tmp_path / "student" / "labconfig" / "page_config.json").read_text())
+    assert page_config["disabledExtensions"][start_lab.NBGRADER_LAB_EXTENSION] is True
+    assert launch.url == "http://localhost:8999/lab?token=t0k"
+
+
+def test_instructor_launch_keeps_nbgrader(tmp_path):
+    launch = start_lab.build_launch("instructor", REPO_ROOT, 8999, open_browser=True, private_config_dir=tmp_path)
+    assert not any("jpserver_extensions" in a for a in launch.argv)
+    page_config = json.loads((tmp_path / "instructor" / "labconfig" / "page_config.json").read_text())
+    assert start_lab.NBGRADER_LAB_EXTENSION not in page_config["disabledExtensions"]
+
+
+def test_bad_arguments_are_named(tmp_path):
+    with pytest.raises(SystemExit, match="does not exist"):
+        start_lab.build_launch("student", tmp_path / "missing", 8999, open_browser=False)
+    with pytest.raises(ValueError, match="'student' or 'instructor'"):
+        start_lab.build_launch("teacher", tmp_path, 8999, open_browser=False)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        done = subprocess.run([sys.executable, str(REPO_ROOT / "tools" / "start_lab.py"), "--instructor",
+                               "--no-browser", "--port", str(port)], capture_output=True, text=True, timeout=60)
+    assert done.returncode != 0 and f"port {port} is taken" in done.stderr
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _status(url: str) -> int:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status
+    except urllib.error.HTTPError as error:
+        return error.code
+
+
+def _run_lab(mode: str, tmp_path: Path) -> tuple[int, str, str]:
+    """Start the real command, return (status of /formgrader, the lab page, its printed output); stop it."""
+    port, token = _free_port(), secrets.token_hex(8)
+    user_config = tmp_path / "user-config"
+    user_config.mkdir()
+    env = dict(os.environ, JUPYTER_CONFIG_DIR=str(user_config), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
+               JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"))
+    log_path = tmp_path / "lab.log"
+    with log_path.open("w") as log:
+        process = subprocess.Popen([sys.executable, str(REPO_ROOT / "tools" / "start_lab.py"), f"--{mode}",
+                                    "--no-browser", "--port", str(port), "--token", token],
+                                   env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 240
+            while _status_or_none(f"{base}/api/status?token={token}") != 200:
+                assert process.poll() is None, f"start_lab exited early:\n{log_path.read_text()[-3000:]}"
+                assert time.monotonic() < deadline, f"JupyterLab did not start:\n{log_path.read_text()[-3000:]}"
+                time.sleep(0.5)
+            formgrader = _status(f"{base}/formgrader?token={token}")
+            with urllib.request.urlopen(f"{base}/lab?token={token}", timeout=30) as response:
+                page = response.read().decode()
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+    # Jupyter itself drops a 'migrated' marker there; any configuration file would be ours.
+    written = [p.name for p in user_config.iterdir() if p.name != "migrated"]
+    assert written == [], f"start_lab wrote {written} into the user's Jupyter config folder"
+    return formgrader, page, log_path.read_text()
+
+
+def _status_or_none(url: str) -> int | None:
+    try:
+        return _status(url)
+    except OSError:
+        return None
+
+
+def _disabled_extensions(page: str) -> list[str]:
+    match = re.search(r'"disabledExtensions": (\[[^\]]*\])', page)
+    assert match, "the lab page carries no page config"
+    return json.loads(match.group(1))
+
+
+def test_student_lab_has_no_instructor_tools(tmp_path):
+    formgrader, page, output = _run_lab("student", tmp_path)
+    assert formgrader == 404, "nbgrader's formgrader is served to students"
+    assert start_lab.NBGRADER_LAB_EXTENSION in _disabled_extensions(page)
+    assert "notebooks will read data from" in output and "/lab?token=" in output
+
+
+def test_instructor_lab_has_formgrader(tmp_path):
+    formgrader, page, output = _run_lab("instructor", tmp_path)
+    assert formgrader != 404, "nbgrader's formgrader is missing for instructors"
+    assert start_lab.NBGRADER_LAB_EXTENSION not in _disabled_extensions(page)
