@@ -1,0 +1,202 @@
+"""An offline stand-in for the Montgomery set: synthetic chest radiographs with left/right lung masks.
+
+The phantom is meant to be a real (if easier) learning problem, so the course runs without a
+download: a body outline with neck and shoulders, lungs darker than the soft tissue around them,
+a heart that overlaps the left lung (and is cut out of its mask, as in the real masks), mediastinum
+and spine, ribs and clavicles crossing the lungs, diaphragm domes with the bright abdomen below,
+noise and lung texture, varied sizes, positions and aspect ratios, TB-like opacities in ``_1`` cases,
+and black bands at some borders (so cropping matters). Each case is drawn from its own seed, so a
+dataset is identical for a given ``seed`` whatever ``n_cases``. 8-bit PNGs, like the reduced set.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from scipy.ndimage import gaussian_filter
+from tqdm.auto import tqdm
+
+from course_lib.data.files import IMAGE_FOLDER, LEFT_FOLDER, RIGHT_FOLDER
+from course_lib.data.splits import all_case_names
+
+__all__ = ["make_phantom_dataset", "render_case", "PHANTOM_VERSION"]
+
+PHANTOM_VERSION = 1
+_MARKER = "phantom.json"
+
+
+def _smooth_inside(distance: np.ndarray, softness: float) -> np.ndarray:
+    """1 inside (distance < 0), 0 outside, with a soft edge ``softness`` pixels wide."""
+    return 1.0 / (1.0 + np.exp(np.clip(distance / max(softness, 1e-3), -30, 30)))
+
+
+def _band(y: np.ndarray, centre: np.ndarray, half_thickness: float) -> np.ndarray:
+    """A smooth bright band around the curve y = centre (a rib or a clavicle)."""
+    return np.clip(1.0 - ((y - centre) / half_thickness) ** 2, 0.0, 1.0)
+
+
+def render_case(seed: int, tb: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """One synthetic radiograph: (image uint8 (H, W), right-lung mask, left-lung mask), masks 0/255.
+
+    'Left' is the patient's left lung, shown on the image's right side (the radiological convention).
+    """
+    rng = np.random.default_rng(seed)
+    height, width = int(rng.integers(60, 71)) * 8, int(rng.integers(56, 67)) * 8
+    y, x = np.mgrid[0:height, 0:width].astype(np.float32)
+    cx = width / 2 + rng.normal(0, 0.025 * width)
+    body_half = width * rng.uniform(0.40, 0.47)
+    lung_top = height * rng.uniform(0.10, 0.20)
+    lung_bottom = height * rng.uniform(0.62, 0.76)
+    lung_height = lung_bottom - lung_top
+    shoulder_y = lung_top - height * rng.uniform(0.02, 0.06)
+
+    # body: a cylinder of soft tissue (brighter where thicker), a neck above the shoulders
+    half_width = body_half * (0.32 + 0.68 / (1 + np.exp(-(y - shoulder_y) / (0.025 * height))))
+    across = (x - cx) / half_width
+    body = _smooth_inside(np.abs(x - cx) - half_width, 3.0)
+    image = 0.08 + body * (0.28 + 0.30 * np.sqrt(np.clip(1 - across**2, 0, 1)))
+
+    # lungs, one per side: rounded apex, lateral wall following the ribcage, a diaphragm dome below
+    medial = width * rng.uniform(0.035, 0.06)
+    lateral = body_half * rng.uniform(0.76, 0.88)
+    masks, lung_fields = [], np.zeros_like(image)
+    for side in (-1, 1):                        # -1: image left = patient's right lung
+        distance_x = side * (x - cx)
+        v = np.clip((y - lung_top) / lung_height, 0, 1.3)
+        width_here = (lateral - medial) * (0.55 + 0.45 * np.sqrt(np.clip(v * 1.4, 0, 1)))
+        u = (distance_x - medial) / width_here
+        dome = lung_height * rng.uniform(0.07, 0.13) * (1.15 if side == -1 else 1.0)
+        bottom = lung_bottom + 0.07 * lung_height * u - dome * np.clip(4 * u * (1 - u), 0, 1)
+        top = lung_top + 0.30 * lung_height * (1 - np.sqrt(np.clip(1 - ((u - 0.45) / 0.62) ** 2, 0, 1)))
+        inside = (u > 0) & (u < 1) & (y > top) & (y < bottom)
+        masks.append(inside)
+        lung_fields += inside
+        # below the dome: the bright abdomen on this side
+        below = (y > bottom) & (u > -0.2) & (u < 1.1)
+        image += 0.10 * body * gaussian_filter(below.astype(np.float32), 4)
+
+    # heart: an ellipse low on the patient's left, overlapping the left lung; cut out of that mask
+    heart_cx = cx + width * rng.uniform(0.03, 0.07)
+    heart_cy = lung_bottom - lung_height * rng.uniform(0.18, 0.26)
+    heart_rx, heart_ry = width * rng.uniform(0.12, 0.17), lung_height * rng.uniform(0.20, 0.27)
+    tilt = rng.uniform(-0.35, -0.1)
+    hx, hy = x - heart_cx, y - heart_cy
+    heart_r = ((hx * np.cos(tilt) + hy * np.sin(tilt)) / heart_rx) ** 2 + \
+              ((-hx * np.sin(tilt) + hy * np.cos(tilt)) / heart_ry) ** 2
+    heart = heart_r < 1
+    masks[1] = masks[1] & ~heart
+    masks[0] = masks[0] & ~(heart_r < 0.8)
+
+    air = gaussian_filter((masks[0] | masks[1]).astype(np.float32), 2.0)
+    texture = gaussian_filter(rng.normal(0, 1, image.shape).astype(np.float32), 2.5)
+    texture_scale = 0.10 if tb else 0.06
+    image -= air * (rng.uniform(0.30, 0.40) - texture_scale * texture - 0.06 * np.clip((y - lung_top) / lung_height, 0, 1))
+    image += 0.13 * _smooth_inside(np.sqrt(heart_r) - 1, 0.08) * body
+    mediastinum = _smooth_inside(np.abs(x - cx) - medial * 1.1, 3.0) * (y > shoulder_y)
+    image += 0.08 * mediastinum
+
+    # spine: a column of vertebrae, stacked bodies with darker disc spaces
+    spine = _smooth_inside(np.abs(x - cx) - width * 0.035, 2.0) * (y > shoulder_y - 0.1 * height)
+    vertebra = 0.5 + 0.5 * np.cos(2 * np.pi * (y - lung_top) / (lung_height / rng.uniform(7.5, 9.5)))
+    image += spine * (0.04 + 0.05 * vertebra)
+
+    # ribs: arcs leaving the spine, rising slightly, then curving down along the lateral wall
+    spacing = lung_height / rng.uniform(8.0, 9.5)
+    thickness = spacing * rng.uniform(0.18, 0.26)
+    for side in (-1, 1):
+        t = side * (x - cx) / lateral
+        along = (t > 0.03) & (t < 1.12)
+        for k in range(11):
+            start = lung_top - 0.45 * spacing + k * spacing
+            curve = start - 0.05 * lung_height * t + 0.30 * lung_height * np.clip(t - 0.35, 0, None) ** 2 * (1 + 0.1 * k)
+            image += 0.07 * along * body * _band(y, curve, thickness)
+
+    # clavicles: gently S-shaped bones from the sternum towards the shoulders
+    for side in (-1, 1):
+        t = side * (x - cx) / (0.36 * width)
+        curve = lung_top + 0.02 * height - 0.09 * height * t + 0.02 * height * np.sin(np.pi * t)
+        image += 0.17 * ((t > 0.08) & (t < 1.0)) * _band(y, curve, 0.016 * height)
+
+    # tuberculosis-like opacities: a few soft bright patches, mostly in the upper lung fields
+    if tb:
+        for _ in range(int(rng.integers(1, 4))):
+            side = rng.choice([-1, 1])
+            bx = cx + side * rng.uniform(medial + 0.2 * (lateral - medial), medial + 0.8 * (lateral - medial))
+            by = lung_top + lung_height * rng.uniform(0.1, 0.55)
+            radius = lung_height * rng.uniform(0.04, 0.10)
+            image += 0.14 * air * np.exp(-((x - bx) ** 2 + (y - by) ** 2) / (2 * radius**2))
+
+    image += rng.normal(0, 0.012, image.shape) + 0.03 * gaussian_filter(rng.normal(0, 1, image.shape), 8)
+    image = np.clip(image, 2 / 255, 1.0)
+
+    # black bands of unexposed plate at some borders: the reason the lab crops
+    band = np.zeros(image.shape, dtype=bool)
+    for probability, index in ((0.5, np.s_[-int(height * rng.uniform(0.03, 0.14)):, :]),
+                               (0.3, np.s_[:, -int(width * rng.uniform(0.02, 0.10)):]),
+                               (0.12, np.s_[:int(height * rng.uniform(0.02, 0.06)), :]),
+                               (0.12, np.s_[:, :int(width * rng.uniform(0.02, 0.06))])):
+        if rng.random() < probability:
+            band[index] = True
+    image[band] = 0.0
+    pixels = np.round(image * 255).astype(np.uint8)
+    right_mask, left_mask = ((m & ~band).astype(np.uint8) * 255 for m in masks)
+    return pixels, right_mask, left_mask
+
+
+def _case_seed(seed: int, name: str) -> int:
+    return (int(seed) * 1_000_003 + zlib.crc32(name.encode())) % 2**32
+
+
+def _phantom_names(n_cases: int) -> list[str]:
+    names = all_case_names()
+    if not 1 <= n_cases <= len(names):
+        raise ValueError(f"n_cases must be between 1 and {len(names)} (the Montgomery case names), got {n_cases}.")
+    picked = np.linspace(0, len(names) - 1, n_cases).round().astype(int)
+    return [names[i] for i in picked]
+
+
+def make_phantom_dataset(root: str | Path, n_cases: int = 138, seed: int = 0, progress: bool = True) -> Path:
+    """Writes ``root/MontgomerySet`` (CXR_png/, ManualMask/leftMask/, ManualMask/rightMask/) and returns it.
+
+    Uses the real set's case names (all 138 by default; fewer are spread over the sorted names).
+    Idempotent: an existing phantom with the same ``n_cases``, ``seed`` and version is reused. The set
+    is written to a temporary folder and renamed into place, so a half-written set is never visible.
+    """
+    root = Path(root)
+    final = root / "MontgomerySet"
+    names = _phantom_names(int(n_cases))
+    recipe = {"kind": "phantom", "version": PHANTOM_VERSION, "n_cases": int(n_cases), "seed": int(seed)}
+    marker = final / _MARKER
+    if marker.is_file():
+        try:
+            if json.loads(marker.read_text()) == recipe:
+                return final
+        except (OSError, ValueError):
+            pass
+    root.mkdir(parents=True, exist_ok=True)
+    workdir = Path(tempfile.mkdtemp(prefix=".phantom-", dir=root))
+    try:
+        staged = workdir / "MontgomerySet"
+        for folder in (IMAGE_FOLDER, LEFT_FOLDER, RIGHT_FOLDER):
+            (staged / folder).mkdir(parents=True)
+        for name in tqdm(names, desc="phantom cases", disable=not progress, leave=False):
+            image, right, left = render_case(_case_seed(seed, name), tb=name.endswith("_1"))
+            for folder, pixels in ((IMAGE_FOLDER, image), (LEFT_FOLDER, left), (RIGHT_FOLDER, right)):
+                Image.fromarray(pixels, mode="L").save(staged / folder / f"{name}.png", compress_level=1)
+        (staged / _MARKER).write_text(json.dumps(recipe))
+        if final.exists():
+            shutil.move(str(final), str(workdir / "old"))
+        try:
+            staged.rename(final)
+        except OSError:
+            if not (final / _MARKER).is_file():     # another process won the race with its own complete set
+                raise
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    return final

@@ -1,0 +1,140 @@
+"""The lab's load -> crop -> resize pipeline for a whole folder, decoded in parallel and cached on disk.
+
+Decoding full-size 16-bit originals is the slow part, so cases are prepared by a pool of worker
+threads (Pillow's decoder and scikit-image's resampling release the GIL; threads start instantly and
+work the same in notebooks on every platform), and the result is cached as an ``.npz`` under ``settings.data_root()/cache``. The cache
+key hashes the source files (names, sizes, modification times) and the parameters, so editing the
+data or the size makes a new entry. Loading uses ``allow_pickle=False``: a cache never runs code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tempfile
+import zipfile
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from course_lib import settings
+from course_lib.data.errors import DatasetError
+from course_lib.data.files import IMAGE_FOLDER, CaseFiles, find_cases, read_case
+from course_lib.data.splits import SPLIT_NAMES, load_split
+from course_lib.data.transforms import _size_pair, crop_case, resize_image, resize_label
+
+__all__ = ["prepare_arrays", "prepare_split", "prepare_case", "cache_path"]
+
+CACHE_VERSION = 1
+
+
+def prepare_case(case: CaseFiles, size: tuple[int, int]) -> tuple[np.ndarray, np.ndarray]:
+    """One case loaded, cropped to its content and resized: image float32 [0, 1], label float32 {0, 1}."""
+    image, label = read_case(case)
+    image, label = crop_case(image, label, str(case.image))
+    return resize_image(image, size), resize_label(label, size)
+
+
+def _prepare_one(args: tuple[CaseFiles, tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:
+    return prepare_case(*args)
+
+
+def cache_path(cases: Sequence[CaseFiles], size: tuple[int, int], cache_dir: Path | None = None) -> Path:
+    """Where the prepared arrays of ``cases`` at ``size`` are cached (a hash of sources and parameters)."""
+    sources = []
+    for case in cases:
+        for path in (case.image, case.left, case.right):
+            info = path.stat()
+            sources.append([str(path.resolve()), info.st_size, info.st_mtime_ns])
+    key = json.dumps({"version": CACHE_VERSION, "size": list(size), "names": [c.name for c in cases],
+                      "sources": sources}, sort_keys=True)
+    digest = hashlib.sha256(key.encode()).hexdigest()[:24]
+    folder = cache_dir if cache_dir is not None else settings.data_root() / "cache"
+    return Path(folder) / f"prepared-{size[0]}x{size[1]}-{len(cases)}-{digest}.npz"
+
+
+def _load_cache(path: Path, names: list[str]) -> dict | None:
+    """The cached arrays, or None when the file is missing, damaged or not what we expect."""
+    try:
+        with np.load(path, allow_pickle=False) as stored:
+            result = {"images": stored["images"], "labels": stored["labels"], "names": [str(n) for n in stored["names"]]}
+    except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
+        return None
+    if result["names"] != names or result["images"].shape != result["labels"].shape:
+        return None
+    return result
+
+
+def _save_cache(path: Path, result: dict) -> None:
+    """Writes the cache atomically (temporary file, then rename); a failure to cache is not an error."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(prefix=".prepared-", suffix=".npz", dir=path.parent)
+        with os.fdopen(handle, "wb") as out:
+            np.savez(out, images=result["images"], labels=result["labels"], names=np.array(result["names"], dtype=str))
+        os.replace(temporary, path)
+    except OSError:
+        Path(locals().get("temporary", path.with_suffix(".tmp"))).unlink(missing_ok=True)
+
+
+def prepare_arrays(dataset_dir: str | Path, names: Sequence[str] | None = None, size: int | Sequence[int] = 256,
+                   workers: int | None = None, cache: bool = True, progress: bool = True) -> dict:
+    """Loads, crops and resizes a MontgomerySet folder (all cases, or ``names`` in that order).
+
+    Returns {'images': float32 (N, H, W) in [0, 1], 'labels': float32 (N, H, W) in {0, 1}, 'names':
+    list[str]}. ``workers`` threads decode in parallel (default: the CPU count, at most 8);
+    ``cache=False`` skips the on-disk cache. Bad files raise DatasetError naming the file.
+    """
+    dataset_dir = Path(dataset_dir)
+    size = _size_pair(size)
+    cases = find_cases(dataset_dir / IMAGE_FOLDER, dataset_dir / "ManualMask", None if names is None else list(names))
+    case_names = [case.name for case in cases]
+    path = cache_path(cases, size) if cache else None
+    if path is not None and path.is_file():
+        cached = _load_cache(path, case_names)
+        if cached is not None:
+            return cached
+    workers = workers or min(os.cpu_count() or 1, 8)
+    jobs = [(case, size) for case in cases]
+    bar = dict(total=len(jobs), desc=f"preparing {len(jobs)} cases at {size[0]}x{size[1]}", disable=not progress,
+               leave=False)
+    if workers > 1 and len(jobs) > 1:
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            pairs = list(tqdm(pool.map(_prepare_one, jobs), **bar))
+    else:
+        pairs = [prepare_case(case, size) for case, size in tqdm(jobs, **bar)]
+    result = {"images": np.stack([p[0] for p in pairs]), "labels": np.stack([p[1] for p in pairs]),
+              "names": case_names}
+    if path is not None:
+        _save_cache(path, result)
+    return result
+
+
+def prepare_split(dataset_dir: str | Path | None = None, size: int | Sequence[int] = 256, **options) -> dict[str, dict]:
+    """``prepare_arrays`` for the course split: {'train': ..., 'val': ..., 'test': ...} (96/20/22 cases).
+
+    ``dataset_dir`` defaults to :func:`course_lib.data.default_dataset`. The dataset must hold every
+    case the split names (both the real set and the phantom do). ``options`` go to ``prepare_arrays``.
+    """
+    if dataset_dir is None:
+        from course_lib.data.montgomery import default_dataset
+
+        dataset_dir = default_dataset()
+    split = load_split()
+    everything = sorted(name for key in SPLIT_NAMES for name in split[key])
+    missing = [n for n in everything if not (Path(dataset_dir) / IMAGE_FOLDER / f"{n}.png").is_file()]
+    if missing:
+        raise DatasetError(f"{dataset_dir} lacks {len(missing)} of the split's cases (e.g. {missing[:3]}); use the full "
+                           "Montgomery set or the phantom (`python -m course_lib.data phantom`), or call "
+                           "prepare_arrays with your own names.")
+    prepared = prepare_arrays(dataset_dir, names=everything, size=size, **options)
+    index = {name: i for i, name in enumerate(prepared["names"])}
+    result = {}
+    for key in SPLIT_NAMES:
+        rows = np.array([index[name] for name in split[key]])
+        result[key] = {"images": prepared["images"][rows], "labels": prepared["labels"][rows], "names": list(split[key])}
+    return result

@@ -1,0 +1,1 @@
+"""Plots for the course; each module is imported on its own (no re-exports here)."""
