@@ -81,7 +81,7 @@ def install_missing_requirements() -> list[str]:
     return missing
 
 
-def keep_on_drive(folder: str = DRIVE_FOLDER, mount_point: Path = DRIVE_MOUNT_POINT) -> Path:
+def keep_on_drive(folder: str = DRIVE_FOLDER, mount_point: Path | None = None) -> Path:
     """Mount Google Drive and make it the course's data root (data, caches, checkpoints); return that folder.
 
     Colab asks the student to allow access. Everything later in the session that calls
@@ -89,6 +89,7 @@ def keep_on_drive(folder: str = DRIVE_FOLDER, mount_point: Path = DRIVE_MOUNT_PO
     """
     from google.colab import drive  # only on Colab
 
+    mount_point = DRIVE_MOUNT_POINT if mount_point is None else mount_point
     drive.mount(str(mount_point))
     root = mount_point / folder / "data"
     root.mkdir(parents=True, exist_ok=True)

@@ -46,3 +46,32 @@ def test_cpu_only_colab_is_told_how_to_get_a_gpu(monkeypatch):
     assert "Runtime > Change runtime type" in colab.device_message()
     monkeypatch.delitem(sys.modules, "google.colab")
     assert "CPU" in colab.device_message()
+
+
+def test_setup_on_colab_keeps_data_on_drive_and_prepares_it(monkeypatch, tmp_path):
+    import types
+
+    import torch
+
+    mounted, downloads = [], []
+    drive = types.SimpleNamespace(mount=lambda path: mounted.append(path))
+    google_colab = types.ModuleType("google.colab")
+    google_colab.drive = drive
+    fake_data = types.ModuleType("course_lib.data")
+    fake_data.download_montgomery = lambda root: downloads.append(root)
+    fake_data.default_dataset = lambda: colab.Path(os.environ["CFCM_DATA_ROOT"]) / "phantom" / "MontgomerySet"
+    monkeypatch.setitem(sys.modules, "google.colab", google_colab)
+    monkeypatch.setitem(sys.modules, "course_lib.data", fake_data)
+    monkeypatch.setattr(colab, "install_missing_requirements", lambda: [])
+    monkeypatch.setattr(colab, "DRIVE_MOUNT_POINT", tmp_path / "drive")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setenv("CFCM_DATA_ROOT", str(tmp_path / "local"))  # setup moves it to Drive; restored afterwards
+
+    result = colab.setup_colab(keep_data_on_drive=True, real_data=True)
+
+    drive_root = tmp_path / "drive" / colab.DRIVE_FOLDER / "data"
+    assert mounted == [str(tmp_path / "drive")]
+    assert result.on_drive and result.data_root == drive_root and drive_root.is_dir()
+    assert downloads == [drive_root / "montgomery"]
+    assert result.dataset == drive_root / "phantom" / "MontgomerySet"
+    assert "Change runtime type" in result.device
