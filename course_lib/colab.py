@@ -22,8 +22,6 @@ DRIVE_MOUNT_POINT = Path("/content/drive")
 DRIVE_FOLDER = "MyDrive/cfcm-course"
 # Colab's torch is built for its CUDA; reinstalling it would take minutes and could break the GPU.
 NEVER_REINSTALLED = frozenset({"torch"})
-GPU_HINT = ("No GPU in this Colab runtime: choose Runtime > Change runtime type > T4 GPU, save, then run this "
-            "notebook again from the top (training CFCM34 on a CPU takes far longer).")
 
 
 @dataclass(frozen=True)
@@ -98,14 +96,10 @@ def keep_on_drive(folder: str = DRIVE_FOLDER, mount_point: Path | None = None) -
 
 
 def device_message() -> str:
-    """Which device training will find, and on a CPU-only Colab runtime how to get a GPU."""
-    import torch
+    """Which device training will use, and on a CPU-only runtime how to get a GPU on Colab (the trainer's words)."""
+    from course_lib.train.device import choose_device, describe_device
 
-    if torch.cuda.is_available():
-        return f"GPU found: {torch.cuda.get_device_name(0)}."
-    if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-        return "Apple GPU (MPS) found."
-    return GPU_HINT if on_colab() else "No GPU found: training runs on the CPU (quick settings recommended)."
+    return describe_device(choose_device(verbose=False))
 
 
 def setup_colab(keep_data_on_drive: bool = False, real_data: bool = False) -> ColabSetup | None:
