@@ -1,0 +1,81 @@
+"""The convolutional LSTM cell that CFCM uses as its memory, with the lab's equations.
+
+One convolution over ``cat([x, h])`` gives 4*C channels, split in the order i, j, f, o::
+
+    c' = c * sigmoid(f + forget_bias) + sigmoid(i) * act(j)
+    h' = act(c') * sigmoid(o)
+
+The lab passes ``act = ReLU`` for CFCM (its cell's own default was tanh).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+import torch
+from torch import nn
+
+from course_lib.nn.blocks import check_features, conv_same
+
+__all__ = ["ConvLSTMCell", "unroll", "State"]
+
+State = tuple[torch.Tensor, torch.Tensor]  # (cell, hidden), each (N, C, H, W)
+
+
+class ConvLSTMCell(nn.Module):
+    """One ConvLSTM step: ``forward(x, (cell, hidden)) -> (hidden', (cell', hidden'))``.
+
+    x: (N, in_channels, H, W); cell and hidden: (N, hidden_channels, H, W). Weights start
+    Glorot-uniform with zero biases, as the lab's ``tf.get_variable`` defaults.
+    """
+
+    def __init__(self, in_channels: int, hidden_channels: int, kernel_size: int = 3, forget_bias: float = 1.0,
+                 activation: Callable[[torch.Tensor], torch.Tensor] = torch.relu) -> None:
+        super().__init__()
+        self.in_channels, self.hidden_channels = in_channels, hidden_channels
+        self.forget_bias = forget_bias
+        self.activation = activation
+        self.conv = conv_same(in_channels + hidden_channels, 4 * hidden_channels, kernel_size)
+        nn.init.xavier_uniform_(self.conv.weight)
+        nn.init.zeros_(self.conv.bias)
+
+    def zero_state(self, x: torch.Tensor) -> State:
+        """All-zero (cell, hidden) matching the batch, size, dtype and device of input ``x`` (N, C_in, H, W)."""
+        check_features(x, self.in_channels, "ConvLSTMCell.zero_state(x)")
+        n, _, h, w = x.shape
+        zeros = x.new_zeros(n, self.hidden_channels, h, w)
+        return zeros, zeros.clone()
+
+    def forward(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        check_features(x, self.in_channels, "ConvLSTMCell input x")
+        if not isinstance(state, (tuple, list)) or len(state) != 2:
+            raise ValueError("ConvLSTMCell: state must be a pair (cell, hidden); use cell.zero_state(x) to start")
+        cell, hidden = state
+        expected = (x.shape[0], self.hidden_channels, x.shape[2], x.shape[3])
+        for name, tensor in (("cell", cell), ("hidden", hidden)):
+            if tuple(tensor.shape) != expected:
+                raise ValueError(f"ConvLSTMCell: state {name} must have shape {expected} to match x "
+                                 f"{tuple(x.shape)}, got {tuple(tensor.shape)}")
+        features = self.conv(torch.cat([x, hidden], dim=1))
+        i, j, f, o = torch.chunk(features, 4, dim=1)
+        new_cell = cell * torch.sigmoid(f + self.forget_bias) + torch.sigmoid(i) * self.activation(j)
+        new_hidden = self.activation(new_cell) * torch.sigmoid(o)
+        return new_hidden, (new_cell, new_hidden)
+
+    def extra_repr(self) -> str:
+        name = getattr(self.activation, "__name__", repr(self.activation))
+        return f"forget_bias={self.forget_bias}, activation={name}"
+
+
+def unroll(cell: ConvLSTMCell, inputs: Sequence[torch.Tensor], state: State) -> tuple[list[torch.Tensor], State]:
+    """Run ``cell`` over the sequence ``inputs`` (each (N, C_in, H, W)) from ``state``.
+
+    Returns the hidden output of every step and the final (cell, hidden), like TF's ``static_rnn``.
+    """
+    if len(inputs) == 0:
+        raise ValueError("unroll: inputs is empty; give at least one (N, C_in, H, W) step")
+    outputs = []
+    for x in inputs:
+        output, state = cell(x, state)
+        outputs.append(output)
+    return outputs, state

@@ -1,0 +1,86 @@
+"""CFCM34 / CFCM18 / Ladder34: the lab's parameter count, the decoder's wiring, precision and input checks."""
+
+import pytest
+import torch
+from torch import nn
+
+from course_lib.nn import CFCM, CFCM18, CFCM34, ConvLSTMCell, Ladder34, build_model
+
+
+def _count(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def test_cfcm34_has_the_labs_parameter_count():
+    assert _count(CFCM34(base=64)) == 49_152_769
+
+
+@pytest.mark.parametrize("base", [1, 4, 8, 16, 24])
+def test_parameter_formula(base):
+    assert _count(CFCM34(base=base)) == 11996 * base**2 + 268 * base + 1
+
+
+def test_shapes_and_models():
+    x = torch.randn(2, 1, 32, 32)
+    for name in ("cfcm34", "cfcm18", "ladder34"):
+        model = build_model(name, base=4)
+        assert model(x).shape == (2, 1, 32, 32), name
+    assert Ladder34(base=4, fusion="sum", num_classes=3, in_channels=2)(torch.randn(1, 2, 32, 32)).shape == (1, 3, 32, 32)
+    assert isinstance(build_model("CFCM18", base=4), CFCM18)
+    with pytest.raises(ValueError, match="unknown model"):
+        build_model("unet")
+
+
+def test_decoder_runs_each_memory_over_its_ladder_in_reverse():
+    torch.manual_seed(0)
+    model = CFCM34(base=4).eval()
+    seen: dict[int, list[torch.Tensor]] = {}
+    states: dict[int, list[tuple[torch.Tensor, torch.Tensor]]] = {}
+    for index, cell in enumerate(model.memories):
+        def record(module, args, index=index):
+            seen.setdefault(index, []).append(args[0])
+            states.setdefault(index, []).append(args[1])
+        cell.register_forward_pre_hook(record)
+    x = torch.randn(1, 1, 32, 32)
+    with torch.no_grad():
+        model(x)
+        stages = model.encoder(x)
+    assert [len(seen[k]) for k in range(4)] == [3, 4, 6, 3]
+    for level, (_, ladder) in enumerate(stages):
+        for got, want in zip(seen[level], ladder[::-1]):
+            torch.testing.assert_close(got, want)
+    assert not any(t.any() for t in states[3][0])  # zeros at the deepest level
+    # hand-off: the first half of the upsampled [cell, hidden] is the next cell, the second half its hidden
+    with torch.no_grad():
+        last = model.memories[3](seen[3][-1], states[3][-1])[1]
+        up = model.handoffs[2](torch.cat(last, dim=1))
+    assert up.shape[1] == 2 * 16
+    torch.testing.assert_close(states[2][0][0], up[:, :16])
+    torch.testing.assert_close(states[2][0][1], up[:, 16:])
+
+
+def test_generic_cfcm_and_batch_norm():
+    model = CFCM([1, 1, 1], base=4, batch_norm=True)
+    assert sum(isinstance(m, ConvLSTMCell) for m in model.modules()) == 3
+    assert any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
+    assert model(torch.randn(2, 1, 16, 16)).shape == (2, 1, 16, 16)
+
+
+def test_channels_last_and_bf16_autocast_with_backward():
+    torch.manual_seed(0)
+    model = CFCM34(base=4).to(memory_format=torch.channels_last)
+    x = torch.randn(2, 1, 32, 32).contiguous(memory_format=torch.channels_last)
+    reference = model(x)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        logits = model(x)
+    assert logits.shape == (2, 1, 32, 32) and torch.isfinite(logits).all()
+    torch.testing.assert_close(logits.float(), reference, atol=0.05 * reference.abs().max().item() + 1e-3, rtol=0.1)
+    logits.float().sum().backward()
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
+
+
+@pytest.mark.parametrize("shape,message", [((1, 32, 32), "4-D"), ((1, 3, 32, 32), "1 channels"),
+                                           ((1, 1, 40, 32), "divisible by 16")])
+def test_bad_inputs_are_refused(shape, message):
+    with pytest.raises(ValueError, match=message):
+        CFCM34(base=4)(torch.randn(*shape))

@@ -1,0 +1,49 @@
+"""Skip fusions and notebook 2's encoder-decoder whose fusion changes by one word."""
+
+import pytest
+import torch
+
+from course_lib.nn import ConcatFusion, EncoderDecoder, NoFusion, SumFusion
+
+
+def test_fusions_on_known_values():
+    decoder = torch.tensor([1.0, 2.0, 3.0]).reshape(1, 3, 1, 1)
+    skip = torch.tensor([4.0, 5.0, 6.0]).reshape(1, 3, 1, 1)
+    assert ConcatFusion()(decoder, skip).flatten().tolist() == [1, 2, 3, 4, 5, 6]
+    assert SumFusion()(decoder, skip).flatten().tolist() == [5, 7, 9]
+    assert torch.equal(NoFusion()(decoder, skip), decoder)
+    assert ConcatFusion().out_channels(3, 5) == 8 and SumFusion().out_channels(3, 3) == 3
+
+
+def test_fusions_refuse_mismatched_shapes():
+    with pytest.raises(ValueError, match="height and width"):
+        ConcatFusion()(torch.zeros(1, 2, 4, 4), torch.zeros(1, 3, 4, 5))
+    with pytest.raises(ValueError, match="equal channel"):
+        SumFusion()(torch.zeros(1, 2, 4, 4), torch.zeros(1, 3, 4, 4))
+
+
+def _count(model: torch.nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+def test_encoder_decoder_variants():
+    counts = {}
+    x = torch.randn(2, 1, 64, 64)
+    for fusion in ("none", "concat", "sum"):
+        torch.manual_seed(0)
+        model = EncoderDecoder(fusion=fusion, base=8, depth=3)
+        assert model(x).shape == (2, 1, 64, 64)
+        counts[fusion] = _count(model)
+    base, depth = 8, 3
+    # concatenation doubles the input channels of each level's first merge conv: + 9 * C_l * C_l per level
+    extra = sum(9 * (base * 2**level) ** 2 for level in range(depth))
+    assert counts["concat"] == counts["none"] + extra
+    assert counts["sum"] == counts["none"]  # summation fuses for free
+
+
+def test_encoder_decoder_checks_input():
+    model = EncoderDecoder(fusion="sum", base=4, depth=3)
+    with pytest.raises(ValueError, match="divisible by 8"):
+        model(torch.randn(1, 1, 60, 64))
+    with pytest.raises(ValueError, match="fusion must be one of"):
+        EncoderDecoder(fusion="add")
