@@ -1,0 +1,112 @@
+"""prepare_arrays/prepare_split: the lab's pipeline as arrays, a safe cache, the course split, the default dataset."""
+
+from __future__ import annotations
+
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+from course_lib.data import DatasetError, default_dataset, load_split, prepare_arrays, prepare_split
+from course_lib.data.__main__ import main
+from course_lib.data.files import find_cases
+from course_lib.data.prepare import cache_path
+from course_lib.data.splits import all_case_names
+
+
+def test_prepared_arrays_have_the_documented_shapes(small_phantom_dir, isolated_data_root):
+    result = prepare_arrays(small_phantom_dir, size=(48, 40), workers=2, progress=False)
+    assert result["images"].shape == result["labels"].shape == (8, 48, 40)
+    assert result["images"].dtype == result["labels"].dtype == np.float32
+    assert 0 <= result["images"].min() and result["images"].max() <= 1
+    assert set(np.unique(result["labels"])) == {0.0, 1.0}
+    assert result["names"] == sorted(result["names"]) and len(result["names"]) == 8
+    serial = prepare_arrays(small_phantom_dir, size=(48, 40), workers=1, cache=False, progress=False)
+    np.testing.assert_array_equal(serial["images"], result["images"])
+
+
+def test_the_cache_is_reused_keyed_and_never_unpickled(small_phantom_dir, isolated_data_root, tmp_path):
+    first = prepare_arrays(small_phantom_dir, size=32, progress=False)
+    cases = find_cases(small_phantom_dir / "CXR_png", small_phantom_dir / "ManualMask")
+    path = cache_path(cases, (32, 32))
+    assert path.is_file() and path.parent == isolated_data_root / "cache"
+    with np.load(path, allow_pickle=False) as stored:                      # plain arrays only
+        assert all(stored[key].dtype != object for key in stored.files)
+    second = prepare_arrays(small_phantom_dir, size=32, progress=False)
+    np.testing.assert_array_equal(first["labels"], second["labels"])
+    assert cache_path(cases, (32, 48)) != path                             # parameters are in the key
+    subset = prepare_arrays(small_phantom_dir, names=first["names"][:2], size=32, progress=False)
+    assert subset["names"] == first["names"][:2]
+    # a damaged cache entry is ignored and rewritten, not trusted
+    path.write_bytes(b"garbage")
+    again = prepare_arrays(small_phantom_dir, size=32, progress=False)
+    np.testing.assert_array_equal(again["images"], first["images"])
+    assert zipfile.is_zipfile(path)
+
+
+def test_a_changed_source_file_changes_the_cache_key(small_phantom_dir, isolated_data_root, tmp_path):
+    import shutil
+
+    copy = tmp_path / "MontgomerySet"
+    shutil.copytree(small_phantom_dir, copy)
+    cases = find_cases(copy / "CXR_png", copy / "ManualMask")
+    before = cache_path(cases, (16, 16))
+    os.utime(cases[0].image, ns=(0, 10**9))
+    assert cache_path(cases, (16, 16)) != before
+
+
+def test_the_split_is_stratified_disjoint_and_complete():
+    split = load_split()
+    assert {k: len(v) for k, v in split.items()} == {"train": 96, "val": 20, "test": 22}
+    assert sorted(sum(split.values(), [])) == all_case_names()
+    tb = {k: sum(n.endswith("_1") for n in v) for k, v in split.items()}
+    assert tb == {"train": 41, "val": 8, "test": 9}
+    split["train"].clear()
+    assert len(load_split()["train"]) == 96                                # callers get copies
+
+
+def test_the_split_names_match_the_real_set(real_montgomery_dir):
+    if real_montgomery_dir is None:
+        pytest.skip("the reduced real set (../shared/data/montgomery) is not on this machine")
+    assert sorted(p.stem for p in (real_montgomery_dir / "CXR_png").glob("*.png")) == all_case_names()
+
+
+def test_prepare_split_on_the_course_data(montgomery_dir, isolated_data_root):
+    splits = prepare_split(montgomery_dir, size=32, progress=False)
+    assert {k: v["images"].shape for k, v in splits.items()} == \
+        {"train": (96, 32, 32), "val": (20, 32, 32), "test": (22, 32, 32)}
+    assert splits["val"]["names"] == load_split()["val"]
+    fraction = float(splits["train"]["labels"].mean())
+    assert 0.1 < fraction < 0.6                                            # lungs fill a fair part of a cropped image
+
+
+def test_prepare_split_needs_every_split_case(small_phantom_dir, isolated_data_root):
+    with pytest.raises(DatasetError, match="lacks 130"):
+        prepare_split(small_phantom_dir, size=16)
+
+
+def test_default_dataset_prefers_cfcm_data_then_real_then_phantom(phantom_root, small_phantom_dir, monkeypatch,
+                                                                    tmp_path):
+    monkeypatch.setenv("CFCM_DATA", str(small_phantom_dir))
+    assert default_dataset() == small_phantom_dir
+    monkeypatch.setenv("CFCM_DATA", str(tmp_path / "nothing"))
+    with pytest.raises(DatasetError, match="CFCM_DATA"):
+        default_dataset()
+    monkeypatch.delenv("CFCM_DATA")
+    monkeypatch.setenv("CFCM_DATA_ROOT", str(phantom_root))
+    assert default_dataset() == phantom_root / "phantom" / "MontgomerySet"  # the phantom, already generated
+    real = tmp_path / "montgomery" / "MontgomerySet"
+    import shutil
+
+    shutil.copytree(small_phantom_dir, real)
+    monkeypatch.setenv("CFCM_DATA_ROOT", str(tmp_path))
+    assert default_dataset() == real
+
+
+def test_command_line_phantom_and_errors(tmp_path, capsys):
+    assert main(["phantom", "--root", str(tmp_path), "--n-cases", "2"]) == 0
+    assert "phantom set ready" in capsys.readouterr().out
+    assert main(["download", "--root", str(tmp_path / "d"), "--url", (tmp_path / "none.zip").as_uri(),
+                 "--sha256", "0" * 64]) == 1
+    assert "error:" in capsys.readouterr().err
