@@ -20,7 +20,8 @@ from course_lib.figures.palette import (
     HIDDEN_COLOUR,
     INPUT_COLOUR,
     OPERATION_COLOUR,
-    TEXT_COLOUR,
+    PANEL_COLOUR,
+    PANEL_EDGE_COLOUR,
 )
 
 CELL_WIDTH = 16.0  # diagram units one cell occupies, entry to exit
@@ -80,7 +81,7 @@ def draw_cell(canvas: Canvas, facts: CellFacts, origin: Point = (0.0, 0.0),
     before, after = step
     act = facts.activation
     # The cell's outline, behind everything.
-    canvas.box(at(7.4, 4.75), 12.4, 7.3, colour="#F7F7F7", rounded=True, edge="#BBBBBB", linewidth=1.0,
+    canvas.box(at(7.4, 4.75), 12.4, 7.3, colour=PANEL_COLOUR, rounded=True, edge=PANEL_EDGE_COLOUR, linewidth=1.0,
                zorder=0.5)
 
     # Inputs: x_t from below, h_t and c_t from the left.

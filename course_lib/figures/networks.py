@@ -13,10 +13,13 @@ from course_lib.figures.palette import (
     CELL_COLOUR,
     DECODER_COLOUR,
     HIDDEN_COLOUR,
+    IMAGE_COLOUR,
     INPUT_COLOUR,
+    MIXED_COLOUR,
     OPERATION_COLOUR,
     OUTPUT_COLOUR,
     POOL_COLOUR,
+    SKIP_COLOUR,
     STAGE_COLOURS,
     stage_colour,
 )
@@ -112,7 +115,7 @@ def draw_fusion(facts: FusionFacts, path: Path) -> Path:
     else:
         canvas.operator(join, "+")
         out_x = 10.0
-        canvas.tensor((out_x, join[1]), channel_width, slab_height * 0.5, depth, colour="#D9D9D9")
+        canvas.tensor((out_x, join[1]), channel_width, slab_height * 0.5, depth, colour=MIXED_COLOUR)
         gap = channel_width / 2 + 0.5
     canvas.arrow([(join[0] + 0.4, join[1]), (out_x - gap + 0.1, join[1])])
     canvas.text((out_x + 0.2, join[1] - 1.15), "fused", weight="bold")
@@ -131,7 +134,7 @@ def draw_encoder_decoder(levels: Sequence[LevelFacts], input_size: int, num_clas
     if len(levels) < 2:
         raise ValueError(f"an encoder-decoder figure needs at least 2 levels, got {len(levels)}")
     decoder = list(levels[-2::-1])
-    columns = [("image", LevelFacts(1, input_size), "#BFBFBF")]
+    columns = [("image", LevelFacts(1, input_size), IMAGE_COLOUR)]
     columns += [("enc", level, stage_colour(min(index, len(STAGE_COLOURS) - 1))) for index, level in enumerate(levels)]
     columns += [("dec", level, DECODER_COLOUR) for level in decoder]
     columns += [("out", LevelFacts(num_classes, input_size), OUTPUT_COLOUR)]
@@ -163,9 +166,9 @@ def draw_encoder_decoder(levels: Sequence[LevelFacts], input_size: int, num_clas
         low = 0.85 + 0.3 * depth
         _, slab_height = _slab_size(levels[depth].channels, levels[depth].size, input_size)
         canvas.arrow([(source, centre_y - slab_height / 2 - 0.75), (source, low), (target, low),
-                      (target, centre_y - slab_height / 2 - 0.75)], colour="#8A8A8A", width=1.2)
+                      (target, centre_y - slab_height / 2 - 0.75)], colour=SKIP_COLOUR, width=1.2)
     canvas.text(((xs[1] + xs[-2]) / 2, 0.35), "skip connections: how to fuse them is notebook 2's topic",
-                size=SMALL_FONT_SIZE, colour="#6A6A6A")
+                size=SMALL_FONT_SIZE, colour=SKIP_COLOUR)
     return canvas.save(path)
 
 
@@ -187,7 +190,7 @@ def draw_cfcm_highlevel(facts: ArchitectureFacts, path: Path) -> Path:
     top, bottom = 5.6, 2.5
     xs = [2.6 + spacing * index for index in range(count)]
     canvas.tensor((0.8, top), 0.3, _slab_size(1, facts.input_size, facts.input_size)[1] * 0.55, 0.15,
-                  colour="#BFBFBF", label="image")
+                  colour=IMAGE_COLOUR, label="image")
     first_width = _slab_size(facts.stages[0].channels, facts.stages[0].size, facts.input_size)[0]
     canvas.arrow([(1.15, top), (xs[0] - first_width / 2 - 0.08, top)])
     for index, (stage, x) in enumerate(zip(facts.stages, xs)):
@@ -241,7 +244,7 @@ def draw_architecture(facts: ArchitectureFacts, path: Path) -> Path:
                  f"{facts.input_size} input; the decoder runs right to left")
     y_enc, y_dec, small = 7.2, 3.6, SMALL_FONT_SIZE
     half, cell = BLOCK_PITCH * 0.36, BLOCK_PITCH * 0.33
-    stem = [(0.85, 1.3, f"input\n{facts.input_channels} ch", "#D9D9D9"),
+    stem = [(0.85, 1.3, f"input\n{facts.input_channels} ch", IMAGE_COLOUR),
             (2.75, 1.75, f"conv {facts.stem_kernel}×{facts.stem_kernel}\n{facts.stem_channels} ch", OPERATION_COLOUR),
             (4.45, 0.95, "max\npool", POOL_COLOUR)]
     for (x, box_width, label, colour), nxt in zip(stem, stem[1:] + [None]):

@@ -32,6 +32,10 @@ CELL_COLOUR: Final[str] = "#59A14F"  # cell state c (green)
 DECODER_COLOUR: Final[str] = "#8CB6D9"  # decoder / upsampling features
 OUTPUT_COLOUR: Final[str] = "#D4A6C8"  # segmentation output
 
+IMAGE_COLOUR: Final[str] = "#BFBFBF"  # the input radiograph
+MIXED_COLOUR: Final[str] = "#D9D9D9"  # features that mix two sources (a sum)
+SKIP_COLOUR: Final[str] = "#8A8A8A"  # skip connections drawn as context, not as the topic
+PANEL_COLOUR, PANEL_EDGE_COLOUR = "#F7F7F7", "#BBBBBB"  # the outline around a cell's inside
 OPERATION_COLOUR: Final[str] = "#E6E6E6"  # convolutions and other plain operations
 POOL_COLOUR: Final[str] = "#BDBDBD"  # max-pooling and other resolution changes
 TEXT_COLOUR: Final[str] = "#222222"
