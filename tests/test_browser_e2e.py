@@ -219,7 +219,8 @@ def kernel_idle(page) -> bool:
 
 
 def code_cell_prompts(page) -> list[str]:
-    return page.locator(".jp-Notebook .jp-CodeCell .jp-InputArea-prompt").all_inner_texts()
+    # textContent, not innerText: JupyterLab skips rendering cells scrolled out of view, so their innerText is ''.
+    return page.locator(".jp-Notebook .jp-CodeCell .jp-InputArea-prompt").all_text_contents()
 
 
 def wait_until(page, condition, timeout_s: float, what: str, poll_s: float = 0.5):
@@ -234,7 +235,7 @@ def wait_until(page, condition, timeout_s: float, what: str, poll_s: float = 0.5
 
 
 def error_outputs(page) -> list[str]:
-    texts = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all_inner_texts()
+    texts = page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']").all_text_contents()
     return [text[-1500:] for text in texts if "Traceback" in text or "Error" in text]
 
 
@@ -245,7 +246,7 @@ def explorer_cell(page):
     if count == 0:
         raise AssertionError("no code cell shows an ipywidgets slider after running all cells")
     for index in range(count):
-        source = cells.nth(index).locator(".jp-InputArea-editor").inner_text().lower()
+        source = (cells.nth(index).locator(".jp-InputArea-editor").text_content() or "").lower()
         if "explor" in source:
             return cells.nth(index)
     return cells.first
@@ -260,7 +261,7 @@ def figure_bytes(cell) -> bytes:
 
 
 def slider_value(slider) -> str:
-    return slider.locator(".widget-readout").first.inner_text()
+    return slider.locator(".widget-readout").first.text_content() or ""
 
 
 def move_slider(page, slider) -> None:
