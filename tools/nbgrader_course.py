@@ -20,6 +20,8 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 CONFIG_FILE = REPO_ROOT / "nbgrader_config.py"
 SOURCE_DIRNAME = "solutions"
 RELEASE_DIRNAME = "notebooks"
+# Per-student state a clone must not inherit (each clone grades its own share of students).
+WORK_FOLDERS = (".home", "submitted", "autograded", "feedback", "downloaded", "extracted")
 
 
 class NbgraderError(RuntimeError):
@@ -90,9 +92,9 @@ class CourseDir:
         return cls(root=root, env=isolated_env(root / ".home", threads))
 
     def clone(self, root: Path, threads: int | None = None) -> "CourseDir":
-        """A copy of this course (sources, releases, gradebook) at ``root``, configured for its new place."""
+        """A copy of this course (sources, releases, gradebook; no student work) at ``root``, configured for it."""
         root = Path(root).resolve()
-        shutil.copytree(self.root, root, ignore=shutil.ignore_patterns(".home"))
+        shutil.copytree(self.root, root, ignore=shutil.ignore_patterns(*WORK_FOLDERS))
         _write_config(root)
         return CourseDir(root=root, env=isolated_env(root / ".home", threads))
 

@@ -1,0 +1,125 @@
+"""The whole instructor path with the real nbgrader, for every assignment in solutions/ (and the fixture).
+
+Per assignment, one temporary course directory is built once (module-scoped) and reused by every test:
+generate_assignment; three submissions zipped as an LMS download and collected with `nbgrader zip_collect`
+(the Colab route): the solutions filled into the release (full marks), the untouched release (zero), and the
+release with its visible tests gutted to `pass` (still zero: nbgrader restores the tests from the gradebook);
+`nbgrader validate` on the source and `--invert` on the release; then tools/grade_class.py autogrades the
+three in parallel workers, generates feedback and exports grades.csv.
+"""
+
+from __future__ import annotations
+
+import csv
+import time
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from grading_helpers import (FIXTURE_SOLUTIONS, REPO_ROOT, filled_with_solutions, grade_id, is_test, read,
+                             with_visible_tests_gutted)  # first: puts tools/ on sys.path
+from grade_class import ClassReport, grade_class  # noqa: E402 - tools/grade_class.py
+from nbgrader_course import CourseDir, find_assignments  # noqa: E402 - tools/nbgrader_course.py
+
+SOURCES = {"course": REPO_ROOT / "solutions", "fixture": FIXTURE_SOLUTIONS}
+CASES = [(kind, name) for kind, solutions in SOURCES.items() for name in find_assignments(solutions)]
+STUDENTS = ("full", "zero", "gutted")
+
+
+@dataclass
+class RoundTrip:
+    name: str
+    course: CourseDir
+    source: Path
+    release: Path
+    validate_source: str
+    validate_release: str
+    report: ClassReport
+    grades: dict[str, dict]
+    cells: list[dict]
+
+
+@pytest.fixture(scope="module", params=CASES, ids=[f"{k}-{n}" for k, n in CASES])
+def trip(request, tmp_path_factory) -> RoundTrip:
+    kind, name = request.param
+    scratch = tmp_path_factory.mktemp(f"trip-{name}")
+    start = time.perf_counter()
+    course = CourseDir.create(scratch / "course", SOURCES[kind], [name])
+    release = course.generate(name) / f"{name}.ipynb"
+    source = course.root / "solutions" / name / f"{name}.ipynb"
+    notebooks = {"full": filled_with_solutions(release, source), "zero": read(release),
+                 "gutted": with_visible_tests_gutted(release)}
+    archive = course.root / "downloaded" / name / "archive"
+    archive.mkdir(parents=True)
+    with zipfile.ZipFile(archive / "class.zip", "w") as bundle:
+        for student, notebook in notebooks.items():
+            bundle.writestr(f"{student}/{name}.ipynb", nbformat.writes(notebook))
+    course.run("zip_collect", name)
+    validate_source = course.run("validate", str(source), check=False)
+    validate_release = course.run("validate", "--invert", str(release), check=False)
+    report = grade_class(course.root / "submitted", scratch / "graded", course=course, workers=2, progress=False)
+    grades = {row["student_id"]: row for row in csv.DictReader(report.grades_csv.open())}
+    cells = list(csv.DictReader(report.cell_grades_csv.open()))
+    autograde = sum(s.seconds for s in report.steps if s.step == "autograde")
+    print(f"\n{name}: round trip {time.perf_counter() - start:.1f} s, grade_class {report.seconds:.1f} s "
+          f"(autograde {autograde / len(STUDENTS):.1f} s per submission per worker)")
+    return RoundTrip(name, course, source, release, validate_source.stdout + validate_source.stderr,
+                     validate_release.stdout + validate_release.stderr, report, grades, cells)
+
+
+def test_zip_collect_files_every_submission(trip):
+    for student in STUDENTS:
+        assert (trip.course.root / "submitted" / student / trip.name / f"{trip.name}.ipynb").is_file(), \
+            f"zip_collect did not file {student}'s notebook; check FileNameCollectorPlugin.named_regexp"
+
+
+def test_source_passes_validate(trip):
+    assert "Success! Your notebook passes all the tests." in trip.validate_source, trip.validate_source[-3000:]
+
+
+def test_release_fails_every_test_under_validate_invert(trip):
+    assert "Success! The notebook does not pass any tests." in trip.validate_release, trip.validate_release[-3000:]
+
+
+def test_grading_ran_without_failures(trip):
+    assert trip.report.failures == [], trip.report.failures
+
+
+def test_solutions_get_full_marks(trip):
+    row = trip.grades["full"]
+    assert float(row["max_score"]) > 0
+    assert float(row["score"]) == float(row["max_score"]), \
+        f"{trip.name}: the solutions scored {row['score']} of {row['max_score']}: " \
+        f"{[c for c in trip.cells if c['student_id'] == 'full' and c['score'] != c['max_score']]}"
+
+
+@pytest.mark.parametrize("student", ["zero", "gutted"])
+def test_release_and_gutted_tests_score_zero(trip, student):
+    assert float(trip.grades[student]["score"]) == 0.0, \
+        f"{trip.name}: {student} scored {trip.grades[student]['score']}: " \
+        f"{[c for c in trip.cells if c['student_id'] == student and float(c['score']) > 0]}"
+
+
+def test_every_test_cell_has_a_grade_per_student(trip):
+    test_ids = sorted(grade_id(c) for c in read(trip.source).cells if is_test(c))
+    for student in STUDENTS:
+        graded = sorted(c["grade_id"] for c in trip.cells if c["student_id"] == student)
+        assert graded == test_ids, f"{student}: graded cells {graded}, expected {test_ids}"
+
+
+def test_edited_tests_are_restored_from_the_gradebook(trip):
+    autograded = read(trip.report.out_dir / "autograded" / "gutted" / trip.name / f"{trip.name}.ipynb")
+    restored = {grade_id(c): c.source for c in autograded.cells if is_test(c)}
+    original = {grade_id(c): c.source for c in read(trip.source).cells if is_test(c)}
+    assert restored == original, "nbgrader did not restore the test cells (with hidden tests) from the gradebook"
+
+
+def test_feedback_is_generated_for_every_student(trip):
+    for student in STUDENTS:
+        html = trip.report.out_dir / "feedback" / student / trip.name / f"{trip.name}.html"
+        assert html.is_file(), f"no feedback for {student}: {html}"
+    zero = (trip.report.out_dir / "feedback" / "zero" / trip.name / f"{trip.name}.html").read_text()
+    assert "NotImplementedError" in zero, "the feedback does not tell the student which answer is missing"
