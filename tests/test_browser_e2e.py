@@ -64,7 +64,7 @@ def ensure_chromium() -> Path:
     if os.geteuid() != 0:
         pytest.skip(f"{CHROMIUM} is missing and installing it needs root: run `sudo apt-get install -y chromium`")
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for command in ([apt_get, "update"], [apt_get, "install", "-y", "--no-install-recommends", "chromium"]):
+    for command in ([apt_get, "update"], [apt_get, "install", "-y", "chromium"]):
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
         if done.returncode != 0:
             pytest.skip(f"the browser cannot be installed here: `{' '.join(command)}` failed: {done.stderr[-500:]}")
