@@ -12,19 +12,23 @@ def _count(model: nn.Module) -> int:
 
 
 def test_cfcm34_has_the_labs_parameter_count():
-    assert _count(CFCM34(base=64)) == 49_152_769
+    with torch.device("meta"):  # shapes only: no memory, no initialisation cost
+        model = CFCM34(base=64)
+    assert _count(model) == 49_152_769
 
 
-@pytest.mark.parametrize("base", [1, 4, 8, 16, 24])
+@pytest.mark.parametrize("base", [1, 4, 8, 16, 24, 64])
 def test_parameter_formula(base):
-    assert _count(CFCM34(base=base)) == 11996 * base**2 + 268 * base + 1
+    with torch.device("meta"):
+        model = CFCM34(base=base)
+    assert _count(model) == 11996 * base**2 + 268 * base + 1
 
 
 def test_shapes_and_models():
-    x = torch.randn(2, 1, 32, 32)
+    x = torch.randn(1, 1, 32, 32)
     for name in ("cfcm34", "cfcm18", "ladder34"):
         model = build_model(name, base=4)
-        assert model(x).shape == (2, 1, 32, 32), name
+        assert model(x).shape == (1, 1, 32, 32), name
     assert Ladder34(base=4, fusion="sum", num_classes=3, in_channels=2)(torch.randn(1, 2, 32, 32)).shape == (1, 3, 32, 32)
     assert isinstance(build_model("CFCM18", base=4), CFCM18)
     with pytest.raises(ValueError, match="unknown model"):
@@ -69,11 +73,11 @@ def test_generic_cfcm_and_batch_norm():
 def test_channels_last_and_bf16_autocast_with_backward():
     torch.manual_seed(0)
     model = CFCM34(base=4).to(memory_format=torch.channels_last)
-    x = torch.randn(2, 1, 32, 32).contiguous(memory_format=torch.channels_last)
+    x = torch.randn(1, 1, 32, 32).contiguous(memory_format=torch.channels_last)
     reference = model(x)
     with torch.autocast("cpu", dtype=torch.bfloat16):
         logits = model(x)
-    assert logits.shape == (2, 1, 32, 32) and torch.isfinite(logits).all()
+    assert logits.shape == (1, 1, 32, 32) and torch.isfinite(logits).all()
     torch.testing.assert_close(logits.float(), reference, atol=0.05 * reference.abs().max().item() + 1e-3, rtol=0.1)
     logits.float().sum().backward()
     assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
