@@ -1,0 +1,413 @@
+"""Checks for notebook 1's exercises: the crop, the resize, the consistent shuffle, the random shift.
+
+Each ``check_*`` function takes the learner's transform *class*, builds it, runs it on random inputs
+drawn from a fixed seed (so a grade is reproducible) and compares the result with the reference in
+``course_lib.data.transforms`` or, for random transforms, with the properties every correct answer
+has. A failure raises ``AssertionError`` whose message says which case differs, how, and the likely
+fix; a success prints one line. Nothing is written to stderr (nbgrader scores such a cell zero).
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any, Callable
+
+import numpy as np
+
+from course_lib.data import transforms as reference
+from course_lib.grading.core import call_learner, describe, passed, quiet
+
+__all__ = ["check_crop", "check_resize", "check_shuffle", "check_random_shift"]
+
+Transform = Callable[[dict], dict]
+
+
+# ----------------------------------------------------------------------------------------------
+# helpers
+# ----------------------------------------------------------------------------------------------
+def _run(transform: Transform, data: dict, exercise: str, call: str) -> dict:
+    """The learner's ``transform(data)``, run quietly; a crash or a non-dict result fails clearly."""
+    result = call_learner(transform, data, exercise=exercise, call=call)
+    if not isinstance(result, dict):
+        raise AssertionError(f"{exercise}: {call} returned {describe(result)}, not the data dictionary; "
+                             "end __call__ with `return data`.")
+    return result
+
+
+def _build(cls: Any, *args: Any, exercise: str, **kwargs: Any) -> Transform:
+    """The learner's class instantiated with the exercise's constructor arguments."""
+    if not callable(cls):
+        raise AssertionError(f"{exercise}: pass the class itself to the check, got {describe(cls)}.")
+    signature = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
+    return call_learner(cls, *args, exercise=exercise, call=f"{exercise}({signature})", **kwargs)
+
+
+def _as_array_list(value: Any, key: str, what: str, n: int) -> list[np.ndarray]:
+    """The learner's images/labels as a list of 2-D arrays (a list or an (N, H, W) array both qualify)."""
+    if isinstance(value, np.ndarray) and value.ndim == 3:
+        value = list(value)
+    if not isinstance(value, (list, tuple)):
+        raise AssertionError(f"{what}: data['{key}'] is a {type(value).__name__}; expected a list of 2-D arrays.")
+    if len(value) != n:
+        raise AssertionError(f"{what}: data['{key}'] has {len(value)} entries, expected {n} (one per case).")
+    return [np.asarray(v) for v in value]
+
+
+# ----------------------------------------------------------------------------------------------
+# exercise 1: the crop
+# ----------------------------------------------------------------------------------------------
+def _padded_case(rng: np.random.Generator, hard: bool) -> tuple[np.ndarray, np.ndarray]:
+    """A random image whose content is surrounded by black bands of random widths, and a label."""
+    height, width = rng.integers(6, 30, size=2)
+    content = rng.uniform(0.05, 1.0, size=(height, width)).astype(np.float32)
+    if hard:
+        # black pixels, rows and columns *inside* the content must survive the crop
+        content[rng.random(content.shape) < 0.3] = 0.0
+        if height > 3:
+            content[rng.integers(1, height - 1)] = 0.0
+        if width > 3:
+            content[:, rng.integers(1, width - 1)] = 0.0
+        # the content's own border rows/columns keep at least one bright pixel
+        for index in (0, -1):
+            content[index, rng.integers(width)] = rng.uniform(0.05, 1.0)
+            content[rng.integers(height), index] = rng.uniform(0.05, 1.0)
+    top, bottom, left, right = rng.integers(0, 8, size=4) if hard else rng.integers(1, 8, size=4)
+    image = np.pad(content, ((top, bottom), (left, right)))
+    label = (rng.random(image.shape) < 0.4).astype(np.float32)
+    return image, label
+
+
+def check_crop(crop_class: Any, *, seed: int = 0, n_cases: int = 20, hard: bool = False) -> None:
+    """Compare ``crop_class()`` with ``reference.CropActualImage()`` on ``n_cases`` random padded images.
+
+    ``hard`` adds black pixels, rows and columns inside the content, images without padding on some
+    sides, and an all-black image that must raise ``ValueError``.
+    """
+    rng = np.random.default_rng(seed)
+    cases = [_padded_case(rng, hard) for _ in range(n_cases)]
+    data = {
+        "images": [image for image, _ in cases],
+        "labels": [label for _, label in cases],
+        "names": [f"case_{i:02d}" for i in range(n_cases)],
+        "extra": "left alone",
+    }
+    expected = reference.CropActualImage()(copy.deepcopy(data))
+    crop = _build(crop_class, exercise="CropActualImage")
+    result = _run(crop, copy.deepcopy(data), "CropActualImage", f"CropActualImage()(data with {n_cases} images)")
+    if result.get("extra") != "left alone":
+        raise AssertionError("CropActualImage: data['extra'] was changed or removed; keep the keys you do not crop.")
+    images = _as_array_list(result.get("images"), "images", "CropActualImage", n_cases)
+    labels = _as_array_list(result.get("labels"), "labels", "CropActualImage", n_cases)
+    for i in range(n_cases):
+        want_image, want_label = expected["images"][i], expected["labels"][i]
+        original = data["images"][i]
+        if images[i].shape != want_image.shape:
+            dh = want_image.shape[0] - images[i].shape[0]
+            dw = want_image.shape[1] - images[i].shape[1]
+            advice = ""
+            if (dh, dw) == (1, 1):
+                advice = (" You drop the last row and column of the content (the lab's bug): a slice"
+                          " excludes its end, so slice up to last + 1.")
+            elif dh < 0 or dw < 0:
+                advice = " You keep too much: only rows/columns whose pixels are all zero are padding."
+            raise AssertionError(
+                f"CropActualImage, {data['names'][i]}: an image of shape {original.shape} was cropped to "
+                f"{images[i].shape}, expected {want_image.shape}.{advice}"
+            )
+        if not np.array_equal(images[i], want_image):
+            raise AssertionError(
+                f"CropActualImage, {data['names'][i]}: the cropped image has the right shape {want_image.shape} "
+                "but different pixels: the crop box is shifted. Use the first and last rows/columns with content."
+            )
+        if labels[i].shape != want_label.shape or not np.array_equal(labels[i], want_label):
+            raise AssertionError(
+                f"CropActualImage, {data['names'][i]}: the label was not cropped with the image's box "
+                f"(label shape {labels[i].shape}, expected {want_label.shape}): crop both with the same slices."
+            )
+    if hard:
+        _check_black_image_raises(crop_class)
+    passed(f"CropActualImage: all {n_cases} random padded images match the reference crop (seed {seed}"
+           f"{', with interior black lines and an all-black image' if hard else ''}).")
+
+
+def _check_black_image_raises(crop_class: Any) -> None:
+    black = {"images": [np.zeros((6, 5), np.float32)], "labels": [np.zeros((6, 5), np.float32)],
+             "names": ["all_black"]}
+    crop = _build(crop_class, exercise="CropActualImage")
+    try:
+        with quiet():
+            crop(black)
+    except ValueError as error:
+        if "black" not in str(error).lower():
+            raise AssertionError(
+                f"CropActualImage raised ValueError({str(error)!r}) for an all-black image; say that the image "
+                "is black (and name it) so the user knows what happened."
+            ) from None
+        return
+    except Exception as error:  # noqa: BLE001 - any other failure is the learner's bug to hear about
+        raise AssertionError(
+            f"CropActualImage crashed with {type(error).__name__}: {error} on an all-black image; raise a "
+            "ValueError that says the image is black instead."
+        ) from None
+    raise AssertionError("CropActualImage accepted an all-black image; raise a ValueError that says it is black.")
+
+
+# ----------------------------------------------------------------------------------------------
+# exercise 2: the resize
+# ----------------------------------------------------------------------------------------------
+def _resize_case(rng: np.random.Generator, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
+    """A smooth random image in [0, 1] with fine detail, and an elliptical binary label."""
+    height, width = rng.integers(low, high, size=2)
+    y, x = np.mgrid[0:height, 0:width]
+    image = 0.5 + 0.25 * np.sin(x / rng.uniform(1.0, 4.0)) * np.cos(y / rng.uniform(1.0, 4.0))
+    image = np.clip(image + rng.normal(0, 0.1, image.shape), 0, 1).astype(np.float32)
+    cy, cx = rng.uniform(0.3, 0.7) * height, rng.uniform(0.3, 0.7) * width
+    ry, rx = rng.uniform(0.15, 0.4) * height, rng.uniform(0.15, 0.4) * width
+    label = ((((y - cy) / ry) ** 2 + ((x - cx) / rx) ** 2) <= 1).astype(np.float32)
+    return image, label
+
+
+def check_resize(resize_class: Any, *, seed: int = 0, n_cases: int = 6, hard: bool = False) -> None:
+    """Compare ``resize_class(size)`` with ``reference.ResizeImage(size)`` on random images and masks.
+
+    ``hard`` adds upsampling, a size given as a list, and very thin structures in the masks.
+    """
+    rng = np.random.default_rng(seed)
+    targets: list[Any] = [(24, 32)]
+    if hard:
+        targets += [[70, 45], (13, 13)]
+    for size in targets:
+        cases = [_resize_case(rng, 20, 90) for _ in range(n_cases)]
+        data = {"images": [image for image, _ in cases], "labels": [label for _, label in cases],
+                "names": [f"case_{i:02d}" for i in range(n_cases)], "extra": "left alone"}
+        expected = reference.ResizeImage(size)(copy.deepcopy(data))
+        expected["source_images"] = data["images"]
+        resize = _build(resize_class, size, exercise="ResizeImage")
+        result = _run(resize, copy.deepcopy(data), "ResizeImage", f"ResizeImage({size!r})(data)")
+        _compare_resized(result, expected, tuple(size), n_cases)
+    passed(f"ResizeImage: {len(targets) * n_cases} random images and masks match the reference at "
+          f"size{'s' if len(targets) > 1 else ''} {', '.join(str(tuple(t)) for t in targets)}.")
+
+
+def _compare_resized(result: dict, expected: dict, size: tuple[int, int], n: int) -> None:
+    if result.get("extra") != "left alone":
+        raise AssertionError("ResizeImage: data['extra'] was changed or removed; keep the keys you do not resize.")
+    for key in ("images", "labels"):
+        value = result.get(key)
+        if not isinstance(value, np.ndarray):
+            raise AssertionError(f"ResizeImage{size}: data['{key}'] is a {type(value).__name__}; stack the resized "
+                                 "arrays into one numpy array of shape (N, height, width) with np.stack.")
+        if value.shape != (n, *size):
+            raise AssertionError(f"ResizeImage{size}: data['{key}'] has shape {value.shape}, expected {(n, *size)}.")
+        if value.dtype != np.float32:
+            raise AssertionError(f"ResizeImage{size}: data['{key}'] has dtype {value.dtype}; convert with .astype(np.float32).")
+    labels = result["labels"]
+    between = (labels > 0) & (labels < 1)
+    if between.any():
+        raise AssertionError(
+            f"ResizeImage{size}: {int(between.sum())} label pixels lie strictly between 0 and 1 (e.g. "
+            f"{float(labels[between][0]):.3f}); a label is a class, not an intensity: resize labels with "
+            "order=0 and anti_aliasing=False."
+        )
+    if not np.array_equal(labels, expected["labels"]):
+        wrong = int(np.sum(labels != expected["labels"]))
+        raise AssertionError(
+            f"ResizeImage{size}: the labels are binary but {wrong} pixels differ from the reference; use "
+            "skimage.transform.resize(label, size, order=0, anti_aliasing=False, preserve_range=True)."
+        )
+    difference = np.abs(result["images"] - expected["images"])
+    if difference.max() > 1e-4:
+        case = int(np.argmax(difference.reshape(n, -1).max(axis=1)))
+        raise AssertionError(
+            f"ResizeImage{size}: image {case} differs from the reference by up to {difference.max():.4f}"
+            f"{_guess_image_resize(result['images'][case], expected['source_images'][case], size)}; resize "
+            "images with order=1, anti_aliasing=True, preserve_range=True."
+        )
+
+
+def _guess_image_resize(got: np.ndarray, source: np.ndarray, size: tuple[int, int]) -> str:
+    """Name the interpolation settings the learner's image matches, when it matches a common mistake."""
+    from skimage.transform import resize
+
+    for order, anti_aliasing, said in [(1, False, "anti-aliasing off"), (0, False, "nearest neighbour"),
+                                       (0, True, "nearest neighbour"), (3, True, "cubic interpolation")]:
+        guess = resize(source, size, order=order, anti_aliasing=anti_aliasing, preserve_range=True)
+        if np.allclose(got, guess, atol=1e-4):
+            return f" (it matches order={order}, anti_aliasing={anti_aliasing}: {said})"
+    return ""
+
+
+# ----------------------------------------------------------------------------------------------
+# exercise 3: the consistent shuffle
+# ----------------------------------------------------------------------------------------------
+def _numbered_dataset(n: int) -> dict:
+    """Case i has an image filled with i, a label filled with i, and the name 'case_i'."""
+    index = np.arange(n, dtype=np.float32)[:, None, None]
+    return {"images": np.broadcast_to(index, (n, 3, 4)).copy(),
+            "labels": np.broadcast_to(index, (n, 3, 4)).copy() + 0.5,
+            "names": [f"case_{i}" for i in range(n)],
+            "extra": "left alone"}
+
+
+def _shuffled_order(result: dict, keys: list[str], n: int, call: str) -> np.ndarray:
+    """The permutation the learner applied, read back from the numbered dataset; checks every key agrees."""
+    if result.get("extra") != "left alone":
+        raise AssertionError(f"{call}: data['extra'] is not in keys and must be left alone.")
+    images = result.get("images")
+    if not isinstance(images, np.ndarray) or images.shape != (n, 3, 4):
+        raise AssertionError(f"{call}: data['images'] should stay a numpy array of shape {(n, 3, 4)}, got "
+                             f"{type(images).__name__} {getattr(images, 'shape', '')}; reorder with images[order].")
+    order = images[:, 0, 0].astype(int)
+    if sorted(order.tolist()) != list(range(n)) or not np.all(images == order[:, None, None]):
+        raise AssertionError(f"{call}: the shuffled images are not a reordering of the input (some cases were "
+                             "lost, repeated or mixed); use one permutation of range(N).")
+    if "labels" in keys:
+        labels = result.get("labels")
+        if not isinstance(labels, np.ndarray) or labels.shape != (n, 3, 4):
+            raise AssertionError(f"{call}: data['labels'] should stay a numpy array of shape {(n, 3, 4)}.")
+        if not np.array_equal(labels[:, 0, 0] - 0.5, order):
+            raise AssertionError(f"{call}: images and labels were reordered differently, so image i no longer has "
+                                 "its own mask; draw ONE permutation per call and apply it to every key.")
+    if "names" in keys:
+        names = result.get("names")
+        if names is None or len(names) != n:
+            raise AssertionError(f"{call}: data['names'] should still hold {n} names.")
+        if [str(name) for name in names] != [f"case_{i}" for i in order]:
+            raise AssertionError(f"{call}: the names were not reordered like the images (a list needs "
+                                 "[names[i] for i in order]); every key gets the same permutation.")
+        if not isinstance(names, list):
+            raise AssertionError(f"{call}: data['names'] was a list and became a {type(names).__name__}; "
+                                 "keep lists as lists.")
+    return order
+
+
+def check_shuffle(shuffle_class: Any, *, seed: int = 0, hard: bool = False) -> None:
+    """Check ``shuffle_class(keys, seed=...)``: one permutation for all keys, a new one per call, reproducible.
+
+    A shuffle is random, so instead of matching the reference's draws the check verifies what every
+    correct shuffle does (and the reference passes it). ``hard`` adds a single-case dataset, keys given
+    in another order, and a key missing from ``keys`` that must stay in place.
+    """
+    n = 12
+    keys = ["images", "labels", "names"]
+    what = getattr(shuffle_class, "__name__", "ShuffleData")
+    shuffle = _build(shuffle_class, keys, seed=seed, exercise=what)
+    orders = [_shuffled_order(_run(shuffle, _numbered_dataset(n), what, f"{what}(keys)(data)"), keys, n,
+                              f"{what}(keys={keys})") for _ in range(3)]
+    if all(np.array_equal(order, np.arange(n)) for order in orders):
+        raise AssertionError(f"{what}: three calls left {n} cases in their original order; nothing was shuffled.")
+    if np.array_equal(orders[0], orders[1]) and np.array_equal(orders[1], orders[2]):
+        raise AssertionError(f"{what}: three calls (three epochs) gave the same order; create the random generator "
+                             "once in __init__ (self.rng) and draw a new permutation from it at every call.")
+    again = _build(shuffle_class, keys, seed=seed, exercise=what)
+    repeated = [_shuffled_order(_run(again, _numbered_dataset(n), what, f"{what}(keys)(data)"), keys, n, what)
+                for _ in range(3)]
+    if not all(np.array_equal(a, b) for a, b in zip(orders, repeated)):
+        raise AssertionError(f"{what}: two shuffles built with the same seed gave different orders; draw from "
+                             "self.rng (made from the seed in __init__), not from np.random.")
+    other = _build(shuffle_class, keys, seed=seed + 1, exercise=what)
+    different = _shuffled_order(_run(other, _numbered_dataset(n), what, f"{what}(keys)(data)"), keys, n, what)
+    if np.array_equal(different, orders[0]):
+        raise AssertionError(f"{what}: different seeds gave the same order; use the seed given to __init__.")
+    if hard:
+        reordered = ["labels", "images"]
+        data = _numbered_dataset(n)
+        out = _run(_build(shuffle_class, reordered, seed=seed, exercise=what), data, what, f"{what}({reordered})(data)")
+        _shuffled_order(out, reordered, n, f"{what}(keys={reordered})")
+        if out["names"] != [f"case_{i}" for i in range(n)]:
+            raise AssertionError(f"{what}(keys={reordered}): 'names' is not in keys but was reordered.")
+        single = _run(_build(shuffle_class, keys, seed=seed, exercise=what), _numbered_dataset(1), what, f"{what}(data)")
+        _shuffled_order(single, keys, 1, f"{what} on a one-case dataset")
+    passed(f"{what}: every key shares one permutation, each call draws a new one, and seeds reproduce them.")
+
+
+# ----------------------------------------------------------------------------------------------
+# exercise 4: the random shift
+# ----------------------------------------------------------------------------------------------
+def _find_offset(moved: np.ndarray, original: np.ndarray, reach: int) -> tuple[int, int] | None:
+    """The offset within ``reach`` that turns ``original`` into ``moved``, or None."""
+    for dy in range(-reach, reach + 1):
+        for dx in range(-reach, reach + 1):
+            if np.array_equal(moved, reference.shift_array(original, dy, dx)):
+                return dy, dx
+    return None
+
+
+def _offsets_of(result: dict, data: dict, max_shift: int, what: str) -> list[tuple[int, int]]:
+    """Read each case's offset back from the learner's output and check the label moved alike."""
+    n, height, width = data["images"].shape
+    for key in ("images", "labels"):
+        value = result.get(key)
+        if not isinstance(value, np.ndarray) or value.shape != (n, height, width):
+            raise AssertionError(f"{what}: data['{key}'] should be an array of shape {(n, height, width)}, got "
+                                 f"{type(value).__name__} {getattr(value, 'shape', '')}.")
+        if value.dtype != data[key].dtype:
+            raise AssertionError(f"{what}: data['{key}'] changed dtype from {data[key].dtype} to {value.dtype}.")
+    offsets = []
+    for i in range(n):
+        image, label = result["images"][i], result["labels"][i]
+        offset = _find_offset(image, data["images"][i], max_shift)
+        if offset is None:
+            if _find_offset(image, data["images"][i], max(height, width) - 1) is not None:
+                far = _find_offset(image, data["images"][i], max(height, width) - 1)
+                raise AssertionError(f"{what}: case {i} was moved by {far}, outside [-{max_shift}, {max_shift}]; "
+                                     "draw with rng.integers(-max_shift, max_shift + 1).")
+            for dy in range(-max_shift, max_shift + 1):
+                for dx in range(-max_shift, max_shift + 1):
+                    if (dy, dx) != (0, 0) and np.array_equal(image, np.roll(data["images"][i], (dy, dx), axis=(0, 1))):
+                        raise AssertionError(f"{what}: case {i} wraps around the border (np.roll); pixels that "
+                                             "leave the image must be lost and the ones entering must be 0.")
+            raise AssertionError(f"{what}: image {i} is not the input moved by one offset (dy, dx) with zero "
+                                 f"fill, for any offset within [-{max_shift}, {max_shift}].")
+        if not np.array_equal(label, reference.shift_array(data["labels"][i], *offset)):
+            moved = _find_offset(label, data["labels"][i], max_shift)
+            detail = f"by {moved}" if moved is not None else "differently (or was interpolated)"
+            raise AssertionError(f"{what}: in case {i} the image moved by {offset} but the label {detail}; move "
+                                 "both with the same (dy, dx).")
+        offsets.append(offset)
+    return offsets
+
+
+def _shift_batch(rng: np.random.Generator, n: int, height: int, width: int) -> dict:
+    """Random images whose every pixel value is distinct (so an offset can be read back) and blob labels."""
+    images = rng.permutation(n * height * width).reshape(n, height, width).astype(np.float32) + 1
+    labels = (rng.random((n, height, width)) < 0.5).astype(np.float32)
+    return {"images": images / images.max(), "labels": labels, "names": [f"case_{i}" for i in range(n)]}
+
+
+def check_random_shift(shift_class: Any, *, seed: int = 0, hard: bool = False) -> None:
+    """Check ``shift_class(max_shift, seed=...)`` on random batches.
+
+    Every case must be moved by one integer offset within ``[-max_shift, max_shift]`` with zero fill,
+    its label by the same offset; offsets are drawn per case, cover the whole range including both
+    ends, and repeat for the same seed. ``hard`` adds ``max_shift=0``, non-square images and a larger
+    shift.
+    """
+    what = getattr(shift_class, "__name__", "RandomShift")
+    rng = np.random.default_rng(seed)
+    settings = [(2, 400, 9, 9)]                 # max_shift, cases, height, width
+    if hard:
+        settings += [(0, 5, 7, 11), (5, 60, 13, 17)]
+    for max_shift, n, height, width in settings:
+        data = _shift_batch(rng, n, height, width)
+        call = f"{what}({max_shift})(data)"
+        result = _run(_build(shift_class, max_shift, seed=seed, exercise=what), copy.deepcopy(data), what, call)
+        offsets = _offsets_of(result, data, max_shift, call)
+        if max_shift == 0:
+            continue
+        if len(set(offsets)) == 1:
+            raise AssertionError(f"{call}: all {n} cases were moved by {offsets[0]}; draw a new offset for "
+                                 "each case, not one per batch.")
+        reached = {value for offset in offsets for value in offset}
+        for end in (-max_shift, max_shift):
+            if end not in reached:
+                raise AssertionError(f"{call}: no case out of {n} was ever moved by {end} in either direction; the "
+                                     f"range is inclusive: rng.integers(-max_shift, max_shift + 1).")
+        if n >= 200 and len(set(offsets)) < (2 * max_shift + 1) ** 2:
+            raise AssertionError(f"{call}: only {len(set(offsets))} of the {(2 * max_shift + 1) ** 2} possible "
+                                 f"offsets occurred in {n} cases; draw dy and dx independently.")
+        repeat = _run(_build(shift_class, max_shift, seed=seed, exercise=what), copy.deepcopy(data), what, call)
+        if not (np.array_equal(repeat["images"], result["images"]) and np.array_equal(repeat["labels"], result["labels"])):
+            raise AssertionError(f"{call}: the same seed gave different shifts; draw from self.rng, not np.random.")
+    passed(f"{what}: every case moved by its own offset within range, image and label alike, zero fill, "
+           "reproducible.")
