@@ -88,3 +88,15 @@ def test_channels_last_and_bf16_autocast_with_backward():
 def test_bad_inputs_are_refused(shape, message):
     with pytest.raises(ValueError, match=message):
         CFCM34(base=4)(torch.randn(*shape))
+
+
+def test_ladder_fusions_differ_by_the_merge_convolutions():
+    with torch.device("meta"):
+        concat, summed = Ladder34(base=8, fusion="concat"), Ladder34(base=8, fusion="sum")
+        cfcm = CFCM34(base=8)
+    # concatenation doubles the input of each level's 3x3 merge conv (C_k = 8, 16, 32)
+    assert _count(concat) - _count(summed) == sum(9 * c * c for c in (8, 16, 32))
+    encoder = sum(p.numel() for p in cfcm.encoder.parameters())
+    assert encoder == sum(p.numel() for p in concat.encoder.parameters())  # same encoder as CFCM34
+    with pytest.raises(ValueError, match="'concat' or 'sum'"):
+        Ladder34(base=4, fusion="none")
