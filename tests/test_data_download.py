@@ -131,3 +131,13 @@ def test_a_damaged_zip_with_the_right_checksum_is_reported(tmp_path):
     digest = hashlib.sha256(archive.read_bytes()).hexdigest()
     with pytest.raises(DatasetError, match="not a valid zip"):
         download_montgomery(tmp_path / "data", url=archive.as_uri(), sha256=digest, progress=False)
+
+
+def test_an_incomplete_folder_under_the_final_name_is_not_overwritten(tmp_path):
+    url, digest = _zip(tmp_path)
+    root = tmp_path / "data"
+    (root / "MontgomerySet" / "CXR_png").mkdir(parents=True)
+    (root / "MontgomerySet" / "notes.txt").write_text("mine")
+    with pytest.raises(DatasetError, match="not a complete MontgomerySet"):
+        download_montgomery(root, url=url, sha256=digest, progress=False)
+    assert (root / "MontgomerySet" / "notes.txt").read_text() == "mine"

@@ -110,3 +110,17 @@ def test_command_line_phantom_and_errors(tmp_path, capsys):
     assert main(["download", "--root", str(tmp_path / "d"), "--url", (tmp_path / "none.zip").as_uri(),
                  "--sha256", "0" * 64]) == 1
     assert "error:" in capsys.readouterr().err
+
+
+def test_large_originals_are_shrunk_fast_and_close_to_the_exact_resize():
+    from course_lib.data.prepare import shrink_large
+    from course_lib.data.transforms import resize_image
+
+    y, x = np.mgrid[0:1200, 0:1000]
+    image = (0.5 + 0.4 * np.sin(x / 37.0) * np.cos(y / 23.0)).astype(np.float32)
+    fast = resize_image(shrink_large(image, (64, 64)), (64, 64))
+    exact = resize_image(image, (64, 64))
+    assert shrink_large(image, (64, 64)).shape == (128, 128)
+    assert np.abs(fast - exact).mean() < 0.01
+    small = np.ones((200, 200), np.float32)
+    assert shrink_large(small, (64, 64)) is small                         # the reduced set keeps the exact path

@@ -14,6 +14,7 @@ import shutil
 import stat
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -122,8 +123,11 @@ def download_montgomery(root: str | Path, url: str = MONTGOMERY_URL, sha256: str
     final = root / "MontgomerySet"
     if has_montgomery_layout(final):
         return final
+    if final.exists():
+        raise DatasetError(f"{final} exists but is not a complete MontgomerySet (CXR_png/ with PNGs, ManualMask/"
+                           "leftMask/, ManualMask/rightMask/); move it away or delete it, then download again.")
     root.mkdir(parents=True, exist_ok=True)
-    archive = root / (Path(urllib.request.url2pathname(url.rsplit("/", 1)[-1])).name or "montgomery.zip")
+    archive = root / (PurePosixPath(urllib.parse.urlparse(url).path).name or "montgomery.zip")
     if archive.is_file() and _sha256(archive) != sha256.lower():
         archive.unlink()                            # corrupted or interrupted earlier copy: fetch again
     if not archive.is_file():
@@ -135,8 +139,6 @@ def download_montgomery(root: str | Path, url: str = MONTGOMERY_URL, sha256: str
         if found is None:
             raise DatasetError(f"{archive} (from {url}) holds no CXR_png/ with ManualMask/leftMask and rightMask; "
                                "it is not the Montgomery set: check the url.")
-        if final.exists():                          # an incomplete leftover from a manual copy
-            shutil.move(str(final), str(workdir / "stale"))
         found.rename(final)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -170,6 +170,14 @@ def _phantom_names(n_cases: int) -> list[str]:
     return [names[i] for i in picked]
 
 
+def _recipe_of(folder: Path) -> dict | None:
+    """The recipe a finished phantom folder was made with, or None."""
+    try:
+        return json.loads((folder / _MARKER).read_text())
+    except (OSError, ValueError):
+        return None
+
+
 def make_phantom_dataset(root: str | Path, n_cases: int = 138, seed: int = 0, progress: bool = True) -> Path:
     """Writes ``root/MontgomerySet`` (CXR_png/, ManualMask/leftMask/, ManualMask/rightMask/) and returns it.
 
@@ -181,13 +189,8 @@ def make_phantom_dataset(root: str | Path, n_cases: int = 138, seed: int = 0, pr
     final = root / "MontgomerySet"
     names = _phantom_names(int(n_cases))
     recipe = {"kind": "phantom", "version": PHANTOM_VERSION, "n_cases": int(n_cases), "seed": int(seed)}
-    marker = final / _MARKER
-    if marker.is_file():
-        try:
-            if json.loads(marker.read_text()) == recipe:
-                return final
-        except (OSError, ValueError):
-            pass
+    if _recipe_of(final) == recipe:
+        return final
     root.mkdir(parents=True, exist_ok=True)
     workdir = Path(tempfile.mkdtemp(prefix=".phantom-", dir=root))
     try:
@@ -199,12 +202,14 @@ def make_phantom_dataset(root: str | Path, n_cases: int = 138, seed: int = 0, pr
             for folder, pixels in ((IMAGE_FOLDER, image), (LEFT_FOLDER, left), (RIGHT_FOLDER, right)):
                 Image.fromarray(pixels, mode="L").save(staged / folder / f"{name}.png", compress_level=1)
         (staged / _MARKER).write_text(json.dumps(recipe))
+        if _recipe_of(final) == recipe:             # another process finished the same set meanwhile
+            return final
         if final.exists():
             shutil.move(str(final), str(workdir / "old"))
         try:
             staged.rename(final)
         except OSError:
-            if not (final / _MARKER).is_file():     # another process won the race with its own complete set
+            if _recipe_of(final) != recipe:         # unless another process won the race with the same set
                 raise
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
