@@ -146,3 +146,20 @@ def test_random_intensity_changes_images_only_and_stays_in_range():
     assert not np.allclose(out["images"], data["images"])
     np.testing.assert_array_equal(out["labels"], labels)
     assert "max_gamma=0.3" in repr(RandomIntensity())
+
+
+@pytest.mark.parametrize("transform, text", [
+    (RandomFlip(0.3, seed=1), "RandomFlip(probability=0.3, seed=1)"),
+    (RandomShift(2), "RandomShift(max_shift=2, seed=None)"),
+    (RandomAffine(5, 0.1, 0.02, seed=4), "RandomAffine(max_rotation=5.0, max_scale=0.1, max_shift=0.02, seed=4)"),
+    (CropActualImage(), "CropActualImage()"),
+])
+def test_reprs_show_the_parameters(transform, text):
+    assert repr(transform) == text
+
+
+def test_augmentation_parameters_are_checked():
+    for build in (lambda: RandomFlip(1.5), lambda: RandomShift(-1), lambda: RandomAffine(max_scale=1.0),
+                  lambda: RandomIntensity(max_gamma=1.0)):
+        with pytest.raises(ValueError):
+            build()

@@ -18,7 +18,7 @@ from course_lib.data.errors import DatasetError
 from course_lib.data.files import find_cases, read_case
 
 __all__ = ["LungXRayDataset", "CropActualImage", "ResizeImage", "ShuffleData", "RandomFlip", "RandomShift",
-           "RandomAffine", "RandomIntensity", "crop_box", "crop_case", "resize_image", "resize_label"]
+           "RandomAffine", "RandomIntensity", "crop_box", "crop_case", "resize_image", "resize_label", "shift_array"]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -183,12 +183,23 @@ class ShuffleData:
 # ----------------------------------------------------------------------------------------------
 # augmentations for the per-iteration stage: parameters drawn once per sample, image and label alike
 # ----------------------------------------------------------------------------------------------
+def _parameters_repr(transform: Any) -> str:
+    """``Name(a=1, b=2)`` from the attribute names listed in ``transform._shown``."""
+    shown = ", ".join(f"{name}={getattr(transform, name)!r}" for name in transform._shown)
+    return f"{type(transform).__name__}({shown})"
+
+
 class _PerSample:
     """Base for augmentations: applies ``_one(image, label)`` to every sample of 'images'/'labels'."""
+
+    _shown: tuple[str, ...] = ("seed",)
 
     def __init__(self, seed: int | None = None):
         self.seed = seed
         self.rng = np.random.default_rng(seed)
+
+    def __repr__(self) -> str:
+        return _parameters_repr(self)
 
     def __call__(self, data: dict) -> dict:
         name = type(self).__name__
@@ -215,8 +226,7 @@ class RandomFlip(_PerSample):
         super().__init__(seed)
         self.probability = float(probability)
 
-    def __repr__(self) -> str:
-        return f"RandomFlip(probability={self.probability}, seed={self.seed})"
+    _shown = ("probability", "seed")
 
     def _one(self, image, label):
         if self.rng.random() < self.probability:
@@ -243,8 +253,7 @@ class RandomShift(_PerSample):
         super().__init__(seed)
         self.max_shift = int(max_shift)
 
-    def __repr__(self) -> str:
-        return f"RandomShift(max_shift={self.max_shift}, seed={self.seed})"
+    _shown = ("max_shift", "seed")
 
     def _one(self, image, label):
         dy, dx = (int(v) for v in self.rng.integers(-self.max_shift, self.max_shift + 1, size=2))
@@ -266,9 +275,7 @@ class RandomAffine(_PerSample):
         super().__init__(seed)
         self.max_rotation, self.max_scale, self.max_shift = float(max_rotation), float(max_scale), float(max_shift)
 
-    def __repr__(self) -> str:
-        return (f"RandomAffine(max_rotation={self.max_rotation}, max_scale={self.max_scale}, "
-                f"max_shift={self.max_shift}, seed={self.seed})")
+    _shown = ("max_rotation", "max_scale", "max_shift", "seed")
 
     def _one(self, image, label):
         height, width = image.shape
@@ -294,8 +301,10 @@ class RandomIntensity:
         self.max_gamma, self.max_brightness, self.seed = float(max_gamma), float(max_brightness), seed
         self.rng = np.random.default_rng(seed)
 
+    _shown = ("max_gamma", "max_brightness", "seed")
+
     def __repr__(self) -> str:
-        return f"RandomIntensity(max_gamma={self.max_gamma}, max_brightness={self.max_brightness}, seed={self.seed})"
+        return _parameters_repr(self)
 
     def __call__(self, data: dict) -> dict:
         _require(data, ("images",), "RandomIntensity")
