@@ -141,3 +141,10 @@ def test_an_incomplete_folder_under_the_final_name_is_not_overwritten(tmp_path):
     with pytest.raises(DatasetError, match="not a complete MontgomerySet"):
         download_montgomery(root, url=url, sha256=digest, progress=False)
     assert (root / "MontgomerySet" / "notes.txt").read_text() == "mine"
+
+
+def test_members_that_collide_fail_clearly(tmp_path):
+    url, digest = _zip(tmp_path, extra=[("MontgomerySet/x", b"a file"), ("MontgomerySet/x/y.txt", b"under it")])
+    with pytest.raises(DatasetError, match="extracting"):
+        download_montgomery(tmp_path / "data", url=url, sha256=digest, progress=False)
+    assert [p.name for p in (tmp_path / "data").iterdir()] == ["set.zip"]

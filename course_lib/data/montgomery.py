@@ -101,8 +101,11 @@ def safe_extract(archive: Path, destination: Path) -> None:
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with zipped.open(info) as source, open(target, "wb") as out:
                     shutil.copyfileobj(source, out, _CHUNK)
-    except zipfile.BadZipFile as error:
+    except (zipfile.BadZipFile, EOFError) as error:
         raise DatasetError(f"{archive} is not a valid zip ({error}); delete it and download again.") from None
+    except OSError as error:
+        raise DatasetError(f"extracting {archive} into {destination} failed ({error}); check the free disk space, "
+                           "or the archive is damaged: delete it and download again.") from None
 
 
 def _find_set(folder: Path) -> Path | None:
