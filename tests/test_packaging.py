@@ -33,7 +33,7 @@ def test_environment_yml_matches_pyproject():
 def test_core_dependencies_need_no_jupyter():
     core = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
     names = {re.split(r"[<>=!~ \[]", requirement)[0].lower() for requirement in core}
-    assert names == {"torch", "numpy", "scikit-image", "matplotlib", "tqdm", "pillow"}
+    assert names == {"torch", "numpy", "scikit-image", "scipy", "matplotlib", "tqdm", "pillow"}
 
 
 def test_ci_runs_the_readme_test_command():
