@@ -1,0 +1,297 @@
+"""Look inside a ConvLSTM cell while it reads a sequence: its gates, cell and hidden maps, one step at a time.
+
+Notebook 3 steps a cell through the block outputs of one encoder stage. In a live notebook
+`explore_convlstm` returns an ipywidgets panel (a slider over the steps, a channel menu and the
+figure, redrawn as PNG so it works with the default inline backend and without ipympl); where
+widgets cannot be shown (no ipywidgets, no kernel: CI, a plain export) it returns a static figure
+of every step instead. ipywidgets is imported only inside the functions that need it.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from matplotlib.figure import Figure
+from torch import nn
+
+# What each map is called in the figures, in the order the step figure shows them.
+STEP_PANELS = (
+    ("inputs", "input $x_t$\n(mean over channels)"),
+    ("previous_hidden", "previous hidden $h_{t-1}$"),
+    ("previous_cell", "previous cell $c_{t-1}$"),
+    ("forget_gate", "forget gate $\\sigma(f + b)$"),
+    ("input_gate", "input gate $\\sigma(i)$"),
+    ("update", "update $act(j)$"),
+    ("output_gate", "output gate $\\sigma(o)$"),
+    ("cell", "new cell $c_t$"),
+    ("hidden", "new hidden $h_t$"),
+)
+SEQUENCE_COLUMNS = ("inputs", "forget_gate", "input_gate", "update", "output_gate", "cell", "hidden")
+GATES = ("forget_gate", "input_gate", "output_gate")
+SHORT_NAMES = {
+    "inputs": "input $x_t$", "forget_gate": "forget gate", "input_gate": "input gate", "update": "update",
+    "output_gate": "output gate", "cell": "cell $c_t$", "hidden": "hidden $h_t$",
+}
+
+
+@dataclass(frozen=True)
+class ConvLSTMTrace:
+    """What one ConvLSTM cell computed over a sequence for one sample, detached on the CPU.
+
+    ``inputs`` has shape (T, C_in, H, W); every other field (T, C, H, W) for T steps and the
+    cell's C hidden channels. Gates are after their sigmoid, ``update`` after the activation.
+    ``previous_cell`` / ``previous_hidden`` are the states each step started from.
+    """
+
+    inputs: torch.Tensor
+    previous_cell: torch.Tensor
+    previous_hidden: torch.Tensor
+    input_gate: torch.Tensor
+    update: torch.Tensor
+    forget_gate: torch.Tensor
+    output_gate: torch.Tensor
+    cell: torch.Tensor
+    hidden: torch.Tensor
+
+    @property
+    def steps(self) -> int:
+        return int(self.hidden.shape[0])
+
+    @property
+    def channels(self) -> int:
+        return int(self.hidden.shape[1])
+
+    def map(self, name: str, step: int, channel: int) -> np.ndarray:
+        """The 2-D map ``name`` at ``step`` for hidden ``channel``; the input is averaged over its channels."""
+        values = getattr(self, name)[step]
+        if name == "inputs":
+            return values.mean(dim=0).numpy()
+        return values[channel].numpy()
+
+    def active_channels(self) -> list[int]:
+        """Hidden channels ordered by how much their hidden map varies over space and steps, busiest first."""
+        spread = self.hidden.transpose(0, 1).flatten(1).std(dim=1)
+        return [int(index) for index in torch.argsort(spread, descending=True)]
+
+
+def _as_sequence(inputs: torch.Tensor | Sequence[torch.Tensor], sample: int) -> list[torch.Tensor]:
+    """Turn (T, N, C, H, W), (T, C, H, W) or a list of (N, C, H, W) / (C, H, W) into a list of (1, C, H, W)."""
+    if isinstance(inputs, torch.Tensor):
+        if inputs.dim() not in (4, 5):
+            raise ValueError(f"inputs: expected a (T, C, H, W) or (T, N, C, H, W) tensor, got shape "
+                             f"{tuple(inputs.shape)}")
+        inputs = list(inputs)
+    steps = list(inputs)
+    if not steps:
+        raise ValueError("inputs: the sequence is empty; pass at least one (N, C, H, W) feature map")
+    sequence = []
+    for index, step in enumerate(steps):
+        if step.dim() == 3:
+            step = step.unsqueeze(0)
+        if step.dim() != 4:
+            raise ValueError(f"inputs[{index}]: expected (N, C, H, W) or (C, H, W), got shape {tuple(step.shape)}")
+        if not 0 <= sample < step.shape[0]:
+            raise ValueError(f"sample={sample} is out of range for inputs[{index}] with batch size {step.shape[0]}")
+        sequence.append(step[sample:sample + 1])
+    return sequence
+
+
+@torch.no_grad()
+def trace_convlstm(cell: nn.Module, inputs: torch.Tensor | Sequence[torch.Tensor],
+                   state: tuple[torch.Tensor, torch.Tensor] | None = None, sample: int = 0) -> ConvLSTMTrace:
+    """Run ``cell`` (a ``course_lib.nn.ConvLSTMCell``) over ``inputs`` and record every intermediate map.
+
+    ``inputs``: a sequence of T feature maps (N, C_in, H, W) (or one (T, [N,] C_in, H, W) tensor);
+    only batch element ``sample`` is traced. ``state``: (cell, hidden), each (N, C, H, W); zeros if None.
+    The cell itself computes the states; the gates are read from its ``conv`` output with a hook.
+    """
+    for attribute in ("conv", "forget_bias", "activation", "zero_state"):
+        if not hasattr(cell, attribute):
+            raise TypeError(f"cell: expected a course_lib.nn.ConvLSTMCell (with .{attribute}), got "
+                            f"{type(cell).__name__}")
+    sequence = _as_sequence(inputs, sample)
+    if state is None:
+        state = cell.zero_state(sequence[0])
+    else:
+        state = (state[0][sample:sample + 1], state[1][sample:sample + 1])
+    captured: list[torch.Tensor] = []
+    hook = cell.conv.register_forward_hook(lambda _module, _args, output: captured.append(output.detach()))
+    records: dict[str, list[torch.Tensor]] = {name: [] for name in ConvLSTMTrace.__dataclass_fields__}
+    try:
+        for x in sequence:
+            records["inputs"].append(x[0])
+            records["previous_cell"].append(state[0][0])
+            records["previous_hidden"].append(state[1][0])
+            captured.clear()
+            _, state = cell(x, state)
+            if len(captured) != 1:
+                raise RuntimeError(f"expected the cell to call its conv once per step, it called it {len(captured)}"
+                                   " times")
+            i, j, f, o = torch.chunk(captured[0], 4, dim=1)
+            records["input_gate"].append(torch.sigmoid(i)[0])
+            records["update"].append(cell.activation(j)[0])
+            records["forget_gate"].append(torch.sigmoid(f + cell.forget_bias)[0])
+            records["output_gate"].append(torch.sigmoid(o)[0])
+            records["cell"].append(state[0][0])
+            records["hidden"].append(state[1][0])
+    finally:
+        hook.remove()
+    return ConvLSTMTrace(**{name: torch.stack(maps).float().cpu() for name, maps in records.items()})
+
+
+def _value_ranges(trace: ConvLSTMTrace, channel: int) -> dict[str, tuple[float, float]]:
+    """One colour range per kind of map, fixed over all steps so that moving the slider shows real change.
+
+    Gates span the values they take (an untrained cell's gates hardly move away from 0.5 and 0.73, which a
+    0..1 scale would show as flat colour; the colour bars and the mean-gate plot give the absolute values).
+    Cell, hidden and update maps span 0..max when they never go negative (a ReLU cell), else a range
+    symmetric around 0.
+    """
+    ranges: dict[str, tuple[float, float]] = {}
+    for gate in GATES:
+        values = getattr(trace, gate)[:, channel]
+        low, high = float(values.min()), float(values.max())
+        margin = max(1e-3, 0.05 * (high - low))  # a flat gate still gets a readable colour bar
+        ranges[gate] = (max(0.0, low - margin), min(1.0, high + margin))
+    inputs = trace.inputs.mean(dim=1)
+    low, high = float(inputs.min()), float(inputs.max())
+    ranges["inputs"] = (low, high if high > low else low + 1.0)
+    groups = {("previous_cell", "cell"): trace.cell, ("previous_hidden", "hidden"): trace.hidden,
+              ("update",): trace.update}
+    for names, values in groups.items():
+        values = values[:, channel]
+        limit = float(values.abs().max()) or 1.0
+        span = (0.0, limit) if float(values.min()) >= 0 else (-limit, limit)
+        for name in names:
+            ranges[name] = span
+    return ranges
+
+
+def _colormap(name: str, span: tuple[float, float]) -> str:
+    if name == "inputs":
+        return "gray"
+    if name in GATES:
+        return "viridis"
+    return "magma" if span[0] >= 0 else "RdBu_r"
+
+
+def _check_step_channel(trace: ConvLSTMTrace, step: int, channel: int) -> None:
+    if not 0 <= step < trace.steps:
+        raise ValueError(f"step={step} is out of range: this trace has steps 0..{trace.steps - 1}")
+    if not 0 <= channel < trace.channels:
+        raise ValueError(f"channel={channel} is out of range: the cell has channels 0..{trace.channels - 1}")
+
+
+def draw_step(trace: ConvLSTMTrace, step: int, channel: int = 0) -> Figure:
+    """One step of the cell for one hidden channel: what came in, the gates, and the new cell and hidden maps."""
+    _check_step_channel(trace, step, channel)
+    ranges = _value_ranges(trace, channel)
+    figure = Figure(figsize=(13, 6.2), layout="constrained")
+    grid = figure.subplot_mosaic([["inputs", "previous_hidden", "previous_cell", "forget_gate", "means"],
+                                  ["input_gate", "update", "output_gate", "cell", "hidden"]])
+    for name, title in STEP_PANELS:
+        axis = grid[name]
+        low, high = ranges[name]
+        image = axis.imshow(trace.map(name, step, channel), cmap=_colormap(name, ranges[name]), vmin=low, vmax=high)
+        axis.set_title(title, fontsize=10)
+        axis.set_xticks([])
+        axis.set_yticks([])
+        figure.colorbar(image, ax=axis, shrink=0.8)
+    axis = grid["means"]
+    for gate, colour in zip(GATES, ("tab:red", "tab:green", "tab:purple"), strict=True):
+        means = getattr(trace, gate)[:, channel].mean(dim=(1, 2)).numpy()
+        axis.plot(range(trace.steps), means, marker="o", color=colour, label=gate.replace("_", " "))
+    axis.axvline(step, color="black", linestyle=":")
+    axis.set_ylim(0, 1)
+    axis.set_xticks(range(trace.steps))
+    axis.set_xlabel("step t")
+    axis.set_title("mean gate value per step", fontsize=10)
+    axis.legend(fontsize=8, loc="lower left")
+    figure.suptitle(f"ConvLSTM step t = {step} of {trace.steps - 1}, hidden channel {channel}", fontsize=13)
+    return figure
+
+
+def draw_sequence(trace: ConvLSTMTrace, channel: int = 0) -> Figure:
+    """Every step at once for one hidden channel (rows: steps; columns: input, gates, update, cell, hidden)."""
+    _check_step_channel(trace, 0, channel)
+    ranges = _value_ranges(trace, channel)
+    columns = len(SEQUENCE_COLUMNS)
+    figure = Figure(figsize=(1.9 * columns, 1.9 * trace.steps + 1.1), layout="constrained")
+    axes = figure.subplots(trace.steps, columns, squeeze=False)
+    for step in range(trace.steps):
+        for column, name in enumerate(SEQUENCE_COLUMNS):
+            axis = axes[step, column]
+            low, high = ranges[name]
+            image = axis.imshow(trace.map(name, step, channel), cmap=_colormap(name, ranges[name]), vmin=low,
+                                vmax=high)
+            if step == trace.steps - 1:
+                figure.colorbar(image, ax=axes[:, column], location="bottom", shrink=0.85, aspect=12)
+            axis.set_xticks([])
+            axis.set_yticks([])
+            if step == 0:
+                axis.set_title(SHORT_NAMES[name], fontsize=10)
+            if column == 0:
+                axis.set_ylabel(f"t = {step}", fontsize=10)
+    figure.suptitle(f"The ConvLSTM over all {trace.steps} steps, hidden channel {channel}\n"
+                    "(one colour scale per column, the same for every step)", fontsize=11)
+    return figure
+
+
+def figure_png(figure: Figure, dpi: int = 80) -> bytes:
+    """The figure as PNG bytes, drawn without pyplot (so it works under any matplotlib backend)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=dpi)
+    return buffer.getvalue()
+
+
+def widgets_usable() -> bool:
+    """True inside a running Jupyter kernel with ipywidgets installed: the only place a slider can be moved."""
+    try:
+        import ipywidgets  # noqa: F401
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def build_explorer(trace: ConvLSTMTrace, channel: int | None = None, dpi: int = 80) -> Any:
+    """The ipywidgets panel: a step slider, a channel menu (busiest channels first) and the step figure.
+
+    The figure is an ``ipywidgets.Image`` holding a PNG that is redrawn whenever a control changes.
+    """
+    import ipywidgets as widgets
+
+    order = trace.active_channels()
+    channel = order[0] if channel is None else channel
+    _check_step_channel(trace, 0, channel)
+    options = [(f"{index}" + (" (busiest)" if rank == 0 else ""), index) for rank, index in enumerate(order)]
+    step_slider = widgets.IntSlider(value=0, min=0, max=trace.steps - 1, step=1, description="step t",
+                                    continuous_update=False)
+    channel_menu = widgets.Dropdown(options=options, value=channel, description="channel")
+    image = widgets.Image(format="png", layout=widgets.Layout(width="100%", max_width="1040px"))
+
+    def redraw(_change: object = None) -> None:
+        image.value = figure_png(draw_step(trace, step_slider.value, channel_menu.value), dpi=dpi)
+
+    step_slider.observe(redraw, names="value")
+    channel_menu.observe(redraw, names="value")
+    redraw()
+    return widgets.VBox([widgets.HBox([step_slider, channel_menu]), image])
+
+
+def explore_convlstm(trace: ConvLSTMTrace, channel: int | None = None, interactive: bool | None = None) -> Any:
+    """The explorer where widgets work (``interactive=None`` decides), else the static all-steps figure.
+
+    Display the result (make it the last expression of a cell). ``channel`` None picks the busiest one.
+    """
+    if interactive is None:
+        interactive = widgets_usable()
+    if interactive:
+        return build_explorer(trace, channel)
+    return draw_sequence(trace, trace.active_channels()[0] if channel is None else channel)
