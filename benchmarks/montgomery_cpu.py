@@ -1,0 +1,103 @@
+"""On this CPU, with the real Montgomery set: time to validation Dice 0.95 and final Dice, reference vs ``cpu`` recipe.
+
+Both recipes run at the same time from this one script, each in its own process with one torch thread, on the
+same 96/20/22 split at 128x128, so they share the machine's conditions (other users' load included). One thread
+each because on a loaded 2-core machine two OpenMP threads per process spin against each other (measured here:
+a CFCM34 base-16 step took ~5x longer with 2 threads than with 1 under load). CPU seconds are reported besides
+wall seconds: they measure the work when the machine is shared. The reference is the issue's straightforward CFCM34
+(base 16, no batch norm, Adam 1e-3 constant, batch 8); it stops once validation Dice reaches the target, to spend
+less CPU. The issue's own measurement of it is printed alongside.
+
+    python benchmarks/montgomery_cpu.py [--data DIR] [--target 0.95] [--max-reference-epochs 20] [--seed 777]
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import sys
+import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import machine, table  # noqa: E402
+
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "montgomery" / "MontgomerySet"
+ISSUE_REFERENCE = "issue 5 (same protocol, measured earlier): ~6.5 s/epoch, val 0.95 after 14 epochs (~95 s), 0.964 after 30 (test 0.960)"
+
+
+def run(name, config, data_dir, target, stop_at_target, threads):
+    """Train one recipe; return its table row. CPU seconds (all threads of this process) are recorded per epoch
+    because on a shared machine they measure the work better than wall time does."""
+    import torch
+
+    from course_lib.data import prepare_split
+    from course_lib.nn import build_model
+    from course_lib.train import evaluate, fit
+
+    torch.set_num_threads(threads)
+    splits = prepare_split(data_dir, size=config.size, progress=False)
+    torch.manual_seed(config.seed)
+    model = build_model("cfcm34", base=config.base, batch_norm=config.batch_norm)
+    cpu_start = time.process_time()
+    cpu_at_epoch: list[float] = []
+
+    def record(epoch, history):
+        cpu_at_epoch.append(time.process_time() - cpu_start)
+        print(f"  {name}: epoch {epoch} val Dice {history.val_dice[-1]:.4f} wall {history.seconds[-1]:.1f} s "
+              f"cpu {cpu_at_epoch[-1]:.1f} s", flush=True)
+        return stop_at_target and history.val_dice[-1] >= target
+
+    started = time.perf_counter()
+    history = fit(model, splits["train"], splits["val"], config=config, device="cpu", progress=False,
+                  live_plot=False, callbacks=[record])
+    wall = time.perf_counter() - started
+    test = evaluate(model, splits["test"], batch_size=config.eval_batch_size)
+    reached = history.seconds_to_reach(target)
+    cpu_to_target = cpu_at_epoch[reached[0] - 1] if reached else None
+    return [name, history.total_seconds / len(history), cpu_at_epoch[-1] / len(history),
+            reached[0] if reached else "not reached", reached[1] if reached else "-",
+            cpu_to_target if reached else "-", history.best_val_dice, test.mean, len(history), wall]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--target", type=float, default=0.95)
+    parser.add_argument("--max-reference-epochs", type=int, default=20)
+    parser.add_argument("--seed", type=int, default=777)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads per recipe (both run at once)")
+    arguments = parser.parse_args()
+    if not arguments.data.is_dir():
+        print(f"skipped: the real Montgomery set is not at {arguments.data} (pass --data DIR)")
+        return
+
+    from course_lib.data import prepare_split
+    from course_lib.train import TrainConfig, get_config
+
+    ours = get_config("cpu", seed=arguments.seed)
+    reference = TrainConfig(name="reference", size=128, base=16, batch_norm=False, batch_size=8,
+                            epochs=arguments.max_reference_epochs, lr=1e-3, optimizer="adam", schedule="constant",
+                            eval_batch_size=16, seed=arguments.seed)
+    started = time.perf_counter()
+    splits = prepare_split(arguments.data, size=ours.size, progress=False)  # fills the cache for both workers
+    counts = ", ".join(f"{key} {len(split['names'])}" for key, split in splits.items())
+    print(f"prepared {counts} at {ours.size}x{ours.size} in {time.perf_counter() - started:.1f} s; {machine()}",
+          flush=True)
+    jobs = [("reference (stops at target)", reference, True), (f"ours: config '{ours.name}'", ours, False)]
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("spawn")) as pool:
+        futures = [pool.submit(run, name, config, arguments.data, arguments.target, stop, arguments.threads)
+                   for name, config, stop in jobs]
+        rows = [future.result() for future in futures]
+    print(table(["recipe", "wall s/epoch", "cpu s/epoch", f"epoch to {arguments.target}", f"wall s to {arguments.target}",
+                 f"cpu s to {arguments.target}", "best val Dice", "test Dice (best-val weights)", "epochs run",
+                 "wall s total"], rows))
+    print(ISSUE_REFERENCE)
+    if isinstance(rows[0][5], float) and isinstance(rows[1][5], float):
+        print(f"time to val {arguments.target}, ours / reference: wall {rows[1][4] / rows[0][4]:.2f}, "
+              f"cpu {rows[1][5] / rows[0][5]:.2f}")
+
+
+if __name__ == "__main__":
+    main()
