@@ -79,3 +79,20 @@ def test_terminal_curves_print_one_line_per_epoch(capsys):
     figure = plot_history(history)
     assert len(figure.axes) == 2 and "best validation Dice 0.8500" in figure._suptitle.get_text()
     assert history.seconds_to_reach(0.85) == (2, 2.0) and math.isnan(History().best_val_dice)
+
+
+def test_notebook_curves_reuse_one_figure_across_epochs(capsys):
+    import matplotlib.pyplot as plt
+
+    plt.close("all")
+    history = History()
+    curves = LiveCurves(notebook=True)
+    figures = set()
+    for epoch in (1, 2, 3):
+        history.append(epoch=epoch, train_loss=0.5, train_dice=0.8, val_loss=0.4, val_dice=0.8 + epoch / 100,
+                       lr=1e-3, seconds=1.0)
+        curves.update(history)
+        figures.add(id(curves._figure))
+    assert len(figures) == 1 and plt.get_fignums() == [curves._figure.number]
+    curves.close()
+    assert plt.get_fignums() == []
