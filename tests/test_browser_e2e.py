@@ -33,7 +33,6 @@ import pytest
 REPO_ROOT = Path(__file__).resolve().parent.parent
 E2E_DIR = REPO_ROOT / "build" / "e2e"
 NOTEBOOK = "solutions/03_convlstm/03_convlstm.ipynb"
-FIXTURE_NOTEBOOK = "build/e2e/fixture/e2e_slider.ipynb"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -94,38 +93,6 @@ def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
-
-
-def write_fixture_notebook(path: Path) -> Path:
-    """A small notebook with an IntSlider redrawing a matplotlib figure: develops the test without notebook 3."""
-    import nbformat
-
-    cells = [
-        nbformat.v4.new_markdown_cell("# Slider fixture for the browser test"),
-        nbformat.v4.new_code_cell("import ipywidgets as widgets\nimport matplotlib.pyplot as plt\nimport numpy as np"),
-        nbformat.v4.new_code_cell(
-            "import io\n\n"
-            "def draw(step: int) -> bytes:\n"
-            "    x = np.linspace(0, 2 * np.pi, 200)\n"
-            "    fig, ax = plt.subplots(figsize=(4, 3))\n"
-            "    ax.plot(x, np.sin(x + step))\n"
-            "    ax.set_title(f'step {step}')\n"
-            "    buffer = io.BytesIO()\n"
-            "    fig.savefig(buffer, format='png')\n"
-            "    plt.close(fig)\n"
-            "    return buffer.getvalue()\n\n"
-            "# the explorer, built like notebook 3's: a slider redrawing an ipywidgets.Image\n"
-            "slider = widgets.IntSlider(min=0, max=6, value=0, description='step', continuous_update=False)\n"
-            "image = widgets.Image(value=draw(0), format='png')\n"
-            "slider.observe(lambda change: setattr(image, 'value', draw(change['new'])), names='value')\n"
-            "widgets.VBox([slider, image])"
-        ),
-    ]
-    notebook = nbformat.v4.new_notebook(cells=cells)
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    nbformat.write(notebook, path)
-    return path
 
 
 def server_environment(scratch: Path) -> dict[str, str]:
@@ -287,10 +254,8 @@ def test_explorer_slider_redraws_the_figure_in_jupyterlab():
     for old in E2E_DIR.glob("*.png"):
         old.unlink()
     notebook = NOTEBOOK
-    if not (REPO_ROOT / NOTEBOOK).exists():
-        # Until notebook 3 is written, exercise the same path on a small slider notebook.
-        notebook = FIXTURE_NOTEBOOK
-        write_fixture_notebook(REPO_ROOT / FIXTURE_NOTEBOOK)
+    if not (REPO_ROOT / NOTEBOOK).is_file():
+        raise StepFailed(f"step 'find the notebook' did not happen: {NOTEBOOK} does not exist")
     blocked: list[str] = []
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="cfcm-e2e-") as scratch, course_lab(Path(scratch)) as (url, token, log):
