@@ -1,0 +1,304 @@
+"""Checks for notebook 4's exercises: the Dice coefficient, its score and loss, and CFCM's coarse-to-fine decoder.
+
+The references are ``course_lib.losses`` (``dice``, ``dice_score``, ``dice_loss``) and ``course_lib.nn.CFCM``:
+the decoder is graded by running a small library CFCM on a random image, handing the learner the encoder's
+stages and the model's own ConvLSTM cells and hand-off layers (so both use the same weights), and comparing
+the learner's result with what the library's CFCM feeds its head (captured with a forward hook) and the
+logits that follow. Inputs are random from a fixed seed, so a grade is reproducible. A failure raises
+``AssertionError`` saying which case differs, how, and the likely fix; a success prints one line; nothing
+goes to stderr.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import torch
+from torch import nn
+
+from course_lib.grading.core import call_learner, passed, quiet, require_defined_in_notebook
+from course_lib.losses import EPS
+from course_lib.losses import dice as reference_dice
+from course_lib.losses import dice_loss as reference_dice_loss
+from course_lib.losses import dice_score as reference_dice_score
+from course_lib.nn import CFCM
+
+__all__ = ["check_dice", "check_dice_score_and_loss", "check_cfcm_decoder"]
+
+Stages = list[tuple[torch.Tensor, list[torch.Tensor]]]
+
+
+def _close(actual: torch.Tensor, expected: torch.Tensor, rtol: float = 1e-4, atol: float = 1e-6) -> bool:
+    return actual.shape == expected.shape and bool(torch.allclose(actual, expected, rtol=rtol, atol=atol))
+
+
+def _worst(actual: torch.Tensor, expected: torch.Tensor) -> str:
+    difference = (actual - expected).abs()
+    position = tuple(int(index) for index in torch.unravel_index(torch.argmax(difference), difference.shape))
+    where = f" at index {position}" if position else ""
+    return (f"the largest difference is {float(difference.max()):.4g}{where} "
+            f"(yours {float(actual[position]):.6g}, expected {float(expected[position]):.6g})")
+
+
+def _tensor(value: Any, what: str) -> torch.Tensor:
+    if not isinstance(value, torch.Tensor):
+        raise AssertionError(f"{what} returned a {type(value).__name__}; expected a torch.Tensor. Use torch "
+                             "operations (torch.sum, *, **) so the result stays a tensor and gradients can flow.")
+    return value
+
+
+# ----------------------------------------------------------------------------------------------
+# random inputs for the Dice exercises
+# ----------------------------------------------------------------------------------------------
+def _dice_cases(seed: int) -> list[tuple[str, torch.Tensor, torch.Tensor]]:
+    """(description, probabilities, binary truth) pairs of several shapes, plus the edge cases."""
+    generator = torch.Generator().manual_seed(seed)
+    cases = []
+    for shape in ((3, 1, 8, 8), (2, 5, 7), (4, 2, 6, 5)):
+        prediction = torch.rand(*shape, generator=generator)
+        truth = (torch.rand(*shape, generator=generator) > 0.6).float()
+        cases.append((f"random probabilities and labels of shape {shape}", prediction, truth))
+    mask = (torch.rand(2, 1, 6, 6, generator=generator) > 0.5).float()
+    empty = torch.zeros(2, 1, 6, 6)
+    cases.append(("a perfect binary prediction (prediction == truth)", mask.clone(), mask))
+    cases.append(("an empty prediction and an empty mask (both all zeros)", empty.clone(), empty.clone()))
+    cases.append(("a prediction disjoint from the mask", 1.0 - mask, mask.clone()))
+    return cases
+
+
+def _dice_variant(prediction: torch.Tensor, truth: torch.Tensor, *, eps: float = EPS, squares: bool = True,
+                  factor: float = 2.0) -> torch.Tensor:
+    """The lab's formula with one thing changed (to name a learner's slip); per sample."""
+    axes = tuple(range(1, prediction.dim()))
+    overlap = (prediction * truth).sum(dim=axes)
+    total = (prediction**2 + truth**2).sum(dim=axes) if squares else (prediction + truth).sum(dim=axes)
+    return factor * overlap / (total + eps)
+
+
+def _dice_advice(result: torch.Tensor, prediction: torch.Tensor, truth: torch.Tensor) -> str:
+    """The likely slip when ``result`` has the right shape but the wrong values."""
+    if torch.isnan(result).any():
+        return (" It is NaN where both prediction and mask are empty: add EPS = 0.001 to the denominator, "
+                "so 0 / (0 + EPS) = 0.")
+    if _close(result, _dice_variant(prediction, truth, eps=0.0)):
+        return " It matches the formula without EPS: add EPS = 0.001 to the denominator (outside the sum)."
+    if _close(result, _dice_variant(prediction, truth, squares=False)):
+        return (" It matches sum(p + t) in the denominator: the lab's formula squares both, "
+                "sum(p ** 2 + t ** 2) (the same for binary masks, different for probabilities).")
+    if _close(result, _dice_variant(prediction, truth, factor=1.0)):
+        return " It is half the expected value: the numerator is 2 * sum(p * t)."
+    axes = tuple(range(1, prediction.dim()))
+    if _close(result, 2.0 * (prediction * truth).sum(dim=axes) / ((prediction**2).sum(dim=axes)
+                                                                   + (truth**2).sum(dim=axes) + 2 * EPS)):
+        return " EPS is added twice: add it once, to the whole denominator."
+    return " Expected 2 * sum(p * t) / (sum(p ** 2 + t ** 2) + EPS), sums over every axis but the batch axis."
+
+
+# ----------------------------------------------------------------------------------------------
+# exercise 1: dice
+# ----------------------------------------------------------------------------------------------
+def check_dice(dice: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seed: int = 0) -> None:
+    """``dice(prediction, truth)`` must equal ``course_lib.losses.dice``: one value per sample, (N,), with
+    EPS = 0.001, on several shapes and the edge cases, and pass the same gradient back to ``prediction``."""
+    require_defined_in_notebook(dice)
+    cases = _dice_cases(seed)
+    for description, prediction, truth in cases:
+        expected = reference_dice(prediction, truth)
+        call = f"dice on {description}"
+        result = _tensor(call_learner(dice, prediction.clone(), truth.clone(), exercise="dice", call=call), call)
+        result = result.detach().float()
+        batch = prediction.shape[0]
+        if result.shape != expected.shape:
+            if result.dim() == 0:
+                advice = (f"one number for the whole batch; dice returns one value per sample, shape ({batch},): "
+                          "sum over every axis except axis 0 and do not average (dice_score does that).")
+            elif result.shape[0] == batch and result.dim() > 1:
+                advice = (f"it still has the axes {tuple(result.shape[1:])}: sum over every axis except the batch "
+                          "axis, e.g. dim=tuple(range(1, prediction.dim())).")
+            else:
+                advice = "sum over every axis except the batch axis (axis 0)."
+            raise AssertionError(f"{call}: got shape {tuple(result.shape)}, expected ({batch},): {advice}")
+        if not _close(result, expected):
+            raise AssertionError(f"{call}: {_worst(result, expected)}.{_dice_advice(result, prediction, truth)}")
+    # the loss is built on dice: its gradient must be the reference's
+    _, prediction, truth = cases[0]
+    mine = prediction.clone().requires_grad_(True)
+    theirs = prediction.clone().requires_grad_(True)
+    with quiet():
+        reference_dice(theirs, truth).sum().backward()
+    result = call_learner(dice, mine, truth.clone(), exercise="dice", call="dice(prediction with requires_grad)")
+    if not isinstance(result, torch.Tensor) or not result.requires_grad:
+        raise AssertionError("dice(prediction with requires_grad=True) returned a result without a gradient: keep to "
+                             "torch operations (no .item(), .numpy(), .detach(), no thresholding like p > 0.5), "
+                             "so the dice loss can train a network.")
+    call_learner(lambda: result.sum().backward(), exercise="dice", call="dice(...).sum().backward()")
+    if mine.grad is None or not _close(mine.grad, theirs.grad, rtol=1e-3, atol=1e-6):
+        raise AssertionError("dice: the values are right but the gradient with respect to the prediction differs "
+                             "from the reference's; use only differentiable torch operations on the prediction.")
+    passed(f"dice: matches course_lib.losses.dice on {len(cases)} cases (3 shapes, perfect, empty, disjoint) "
+           f"and passes the same gradient back (seed {seed}).")
+
+
+# ----------------------------------------------------------------------------------------------
+# exercise 2: dice_score and dice_loss
+# ----------------------------------------------------------------------------------------------
+def _scalar(result: Any, call: str) -> torch.Tensor:
+    result = _tensor(result, call)
+    if result.dim() != 0:
+        hint = (" Average over the batch with .mean()." if result.dim() == 1
+                else " Reduce it to one number: the mean over the batch of the per-sample Dice.")
+        raise AssertionError(f"{call}: got shape {tuple(result.shape)}, expected a 0-d tensor (one number for the "
+                             f"batch).{hint}")
+    return result
+
+
+def check_dice_score_and_loss(dice_score: Callable[..., torch.Tensor], dice_loss: Callable[..., torch.Tensor], *,
+                              seed: int = 0) -> None:
+    """``dice_score`` (mean Dice) and ``dice_loss`` (mean of 1 - Dice) must equal course_lib.losses' as 0-d
+    tensors, and the loss must pass the reference's gradient back to the prediction."""
+    require_defined_in_notebook(dice_score)
+    require_defined_in_notebook(dice_loss)
+    cases = _dice_cases(seed + 1)
+    for description, prediction, truth in cases:
+        for name, function, reference in (("dice_score", dice_score, reference_dice_score),
+                                          ("dice_loss", dice_loss, reference_dice_loss)):
+            call = f"{name} on {description}"
+            result = _scalar(call_learner(function, prediction.clone(), truth.clone(), exercise=name, call=call),
+                             call).detach().float()
+            expected = reference(prediction, truth)
+            if _close(result, expected):
+                continue
+            advice = ""
+            per_sample = reference_dice(prediction, truth)
+            if name == "dice_loss" and _close(result, -per_sample.mean()):
+                advice = " It equals -Dice: the loss is the mean of 1 - Dice (0 for a perfect prediction)."
+            elif name == "dice_loss" and _close(result, per_sample.mean()):
+                advice = (" It equals the score: a loss must fall as the prediction improves; return the mean of "
+                          "1 - Dice.")
+            elif name == "dice_score" and _close(result, 1.0 - per_sample.mean()):
+                advice = " It equals the loss: the score is the mean Dice itself (higher is better)."
+            elif name == "dice_score" and _close(result, per_sample.sum()):
+                advice = " It is the sum over the batch: take the mean, so the score does not grow with the batch."
+            else:
+                advice = f" Build it on your dice(): {'mean of dice' if name == 'dice_score' else 'mean of 1 - dice'}."
+            raise AssertionError(f"{call}: yours {float(result):.6g}, expected {float(expected):.6g}.{advice}")
+    _, prediction, truth = cases[0]
+    mine = prediction.clone().requires_grad_(True)
+    theirs = prediction.clone().requires_grad_(True)
+    with quiet():
+        reference_dice_loss(theirs, truth).backward()
+    loss = call_learner(dice_loss, mine, truth.clone(), exercise="dice_loss", call="dice_loss(prediction with grad)")
+    if not isinstance(loss, torch.Tensor) or not loss.requires_grad:
+        raise AssertionError("dice_loss returned a value without a gradient: keep to torch operations so that "
+                             "loss.backward() can train the network.")
+    call_learner(loss.backward, exercise="dice_loss", call="dice_loss(...).backward()")
+    if mine.grad is None or not _close(mine.grad, theirs.grad, rtol=1e-3, atol=1e-7):
+        raise AssertionError("dice_loss: the value is right but its gradient with respect to the prediction differs "
+                             "from the reference's.")
+    passed(f"dice_score and dice_loss: match course_lib.losses on {len(cases)} cases, 0-d tensors, "
+           f"and the loss's gradient is the reference's (seed {seed}).")
+
+
+# ----------------------------------------------------------------------------------------------
+# exercise 3: the coarse-to-fine decoder
+# ----------------------------------------------------------------------------------------------
+def _variant_decode(stages: Stages, memories: nn.ModuleList, handoffs: nn.ModuleList, *, reverse: bool = True,
+                    swap: bool = False, carry: bool = True, keep: str = "hidden") -> torch.Tensor:
+    """A decoder with one thing done differently (to name a learner's slip), never the reference itself."""
+    deepest = len(stages) - 1
+    state = memories[deepest].zero_state(stages[deepest][1][0])
+    for level in range(deepest, -1, -1):
+        if level != deepest:
+            halves = torch.chunk(handoffs[level](torch.cat(state, dim=1)), 2, dim=1)
+            state = (halves[1], halves[0]) if swap else (halves[0], halves[1])
+            if not carry:
+                state = memories[level].zero_state(stages[level][1][0])
+        ladder = stages[level][1][::-1] if reverse else stages[level][1]
+        for x in ladder:
+            _, state = memories[level](x, state)
+    return state[1] if keep == "hidden" else state[0]
+
+
+def _decoder_advice(result: torch.Tensor, stages: Stages, model: CFCM) -> str:
+    variants = (
+        (dict(reverse=False), " It matches a decoder that reads each ladder first block first: CFCM reads every "
+                              "stage's block outputs in REVERSE order (ladder[::-1]), the last block first."),
+        (dict(swap=True), " It matches a hand-off that swaps cell and hidden: after the transposed convolution the "
+                          "FIRST half of the channels is the cell, the second half the hidden state "
+                          "(torch.chunk(..., 2, dim=1) gives (cell, hidden))."),
+        (dict(carry=False), " It matches a decoder that restarts every level from zeros: only the deepest level "
+                            "starts from zero_state; each shallower level starts from the state handed up by "
+                            "handoffs[level](torch.cat([cell, hidden], dim=1))."),
+        (dict(keep="cell"), " It matches the last CELL state: return the last step's HIDDEN output (what the head "
+                            "reads)."),
+    )
+    with torch.no_grad():
+        for options, advice in variants:
+            if _close(result, _variant_decode(stages, model.memories, model.handoffs, **options)):
+                return advice
+    return (" Start from memories[deepest].zero_state(...), run each level's cell over its ladder reversed, hand "
+            "the state (cell, hidden) up with handoffs[level] and split it in two, and return the last hidden output "
+            "of level 0.")
+
+
+def _fresh_stages(stages: Stages) -> Stages:
+    """New lists around the same tensors (a learner reversing a ladder in place changes nothing here)."""
+    return [(output, [block.clone() for block in ladder]) for output, ladder in stages]
+
+
+def check_cfcm_decoder(decode: Callable[[Stages, nn.ModuleList, nn.ModuleList], torch.Tensor], *, seed: int = 0,
+                       layers: Sequence[int] = (3, 4, 6, 3), base: int = 2, size: int = 32, batch: int = 2) -> None:
+    """``decode(stages, memories, handoffs)`` must give what course_lib's CFCM feeds its head.
+
+    A ``CFCM(layers, base=base)`` with random weights (seed ``seed``) runs on a random (batch, 1, size, size)
+    image; the learner gets ``model.encoder(x)`` (per stage, shallow first: ``(output, ladder)``), the model's
+    ``memories`` and ``handoffs``, and must return the last hidden output of the shallowest level,
+    (batch, base, size / 2, size / 2). The head applied to it must then give the model's logits.
+    """
+    require_defined_in_notebook(decode)
+    torch.manual_seed(seed)
+    model = CFCM(tuple(layers), base=base).eval()
+    with torch.no_grad():  # non-zero biases, so that every path (cell, hidden, hand-off) leaves a trace
+        for parameter in model.parameters():
+            if parameter.dim() == 1:
+                parameter.uniform_(-0.1, 0.1)
+    generator = torch.Generator().manual_seed(seed)
+    x = torch.randn(batch, 1, size, size, generator=generator)
+    captured: list[torch.Tensor] = []
+    hook = model.head.register_forward_pre_hook(lambda _module, args: captured.append(args[0].detach()))
+    try:
+        with torch.no_grad(), quiet():
+            logits = model(x)
+    finally:
+        hook.remove()
+    expected = captured[0]
+    with torch.no_grad(), quiet():
+        stages = model.encoder(x)
+    description = (f"decode(stages, memories, handoffs) for CFCM(layers={list(layers)}, base={base}) "
+                   f"on a {batch}x1x{size}x{size} image")
+    with torch.no_grad():
+        result = call_learner(decode, _fresh_stages(stages), model.memories, model.handoffs, exercise="decode",
+                              call=description)
+    result = _tensor(result, description).detach().float()
+    if result.shape != expected.shape:
+        deepest = stages[-1][1][0].shape
+        if result.shape == deepest:
+            advice = (f" {tuple(deepest)} is the deepest level's size: go on through every level down to level 0 "
+                      "(the shallowest) and return its last hidden output.")
+        elif result.dim() == 4 and result.shape[1] == 2 * expected.shape[1]:
+            advice = " That is cat([cell, hidden]): return the hidden output alone."
+        else:
+            advice = " Return the last hidden output of level 0 (the shallowest stage)."
+        raise AssertionError(f"{description}: got shape {tuple(result.shape)}, expected {tuple(expected.shape)}."
+                             f"{advice}")
+    if not _close(result, expected):
+        raise AssertionError(f"{description} differs from course_lib's CFCM: {_worst(result, expected)}."
+                             f"{_decoder_advice(result, stages, model)}")
+    with torch.no_grad(), quiet():
+        rebuilt = model.head(result)
+    if not _close(rebuilt, logits):
+        raise AssertionError(f"{description}: your output matches, but the head's logits differ from the model's "
+                             f"({_worst(rebuilt, logits)}); return a tensor that has not been changed in place.")
+    passed(f"decode: gives course_lib's CFCM (layers {list(layers)}, base {base}, {size}x{size}) the same head "
+           f"input and logits (seed {seed}).")
