@@ -36,7 +36,7 @@ def main() -> None:
             timings = []
             for _ in ("cold", "cached"):
                 started = time.perf_counter()
-                arrays = prepare_arrays(data, size=size)
+                arrays = prepare_arrays(data, size=size, progress=False)
                 timings.append(time.perf_counter() - started)
             rows.append([size, len(arrays["names"]), timings[0], timings[1], timings[0] / max(timings[1], 1e-9)])
     print(f"dataset preparation, {data}: {machine()}")

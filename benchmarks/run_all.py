@@ -19,7 +19,7 @@ def main() -> int:
     arguments = parser.parse_args()
     import torch
 
-    step = ["train_step.py"] if torch.cuda.is_available() else ["train_step.py", "--size", "64", "--base", "16"]
+    step = ["train_step.py"] if torch.cuda.is_available() else ["train_step.py", "--size", "64", "--base", "16", "--threads", "1"]
     scripts = [step, ["prepare_data.py"]]
     if not arguments.skip_montgomery:
         scripts.append(["montgomery_cpu.py"])

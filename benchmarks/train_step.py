@@ -59,11 +59,14 @@ def main() -> None:
     parser.add_argument("--base", type=int, default=64, help="CFCM34 width (64 = the paper's 49 M parameters)")
     parser.add_argument("--batches", type=int, nargs="+", default=[1, 2, 4, 8, 16])
     parser.add_argument("--steps", type=int, default=None, help="timed steps per row (default 20 CUDA, 3 CPU)")
+    parser.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: torch's choice)")
     parser.add_argument("--worker", nargs=1, help=argparse.SUPPRESS)  # internal: one mode in a fresh process
     arguments = parser.parse_args()
 
     import torch
 
+    if arguments.threads:
+        torch.set_num_threads(arguments.threads)
     device = arguments.device or ("cuda" if torch.cuda.is_available() else "cpu")
     size = arguments.size or (256 if device.startswith("cuda") else 64)
     steps = arguments.steps or (20 if device.startswith("cuda") else 3)
@@ -76,7 +79,8 @@ def main() -> None:
     rows = []
     for mode in MODES:  # one process per mode: peak memory is per process on a CPU
         command = [sys.executable, __file__, "--device", device, "--size", str(size), "--base", str(arguments.base),
-                   "--steps", str(steps), "--worker", mode, "--batches", *map(str, arguments.batches)]
+                   "--steps", str(steps), "--worker", mode,
+                   *(["--threads", str(arguments.threads)] if arguments.threads else []), "--batches", *map(str, arguments.batches)]
         output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
         rows += [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     fp32 = {row["batch"]: row["images_per_s"] for row in rows if row["mode"] == "fp32"}
