@@ -154,3 +154,15 @@ def test_evaluate_scores_each_image_with_its_name_and_lists_the_worst():
 def test_bad_arrays_are_refused_with_a_message(bad, match):
     with pytest.raises(ValueError, match=match):
         evaluate(Threshold(), bad)
+
+
+def test_mixed_precision_and_channels_last_path_runs(data, monkeypatch, tmp_path):
+    """The GPU path (autocast + channels-last) exercised on the CPU with bf16, since CI has no GPU."""
+    from course_lib.train import loop
+    from course_lib.train.device import Precision
+
+    monkeypatch.setattr(loop, "precision_for", lambda device, **_: Precision(device, torch.bfloat16, True))
+    history, model = run(data, out_dir=tmp_path, epochs=2)
+    assert len(history) == 2 and all(0.0 <= d <= 1.0 for d in history.val_dice)
+    assert model[0].weight.is_contiguous(memory_format=torch.channels_last)
+    assert load_checkpoint(tmp_path / LAST)["epoch"] == 2
