@@ -272,7 +272,7 @@ def build_explorer(trace: ConvLSTMTrace, channel: int | None = None, dpi: int = 
     _check_step_channel(trace, 0, channel)
     options = [(f"{index}" + (" (busiest)" if rank == 0 else ""), index) for rank, index in enumerate(order)]
     step_slider = widgets.IntSlider(value=0, min=0, max=trace.steps - 1, step=1, description="step t",
-                                    continuous_update=False)
+                                    continuous_update=False, layout=widgets.Layout(width="420px"))
     channel_menu = widgets.Dropdown(options=options, value=channel, description="channel")
     image = widgets.Image(format="png", layout=widgets.Layout(width="100%", max_width="1040px"))
 
