@@ -73,7 +73,7 @@ def draw_predictions(images: np.ndarray, labels: np.ndarray, probabilities: np.n
         raise ValueError(f"{len(images)} cases but {len(names)} names")
     scores = dice_at(labels, probabilities, threshold)
     n = len(images)
-    figure = Figure(figsize=(size * n, size * 2 + 0.6))
+    figure = Figure(figsize=(size * n, size * 2 + 0.6), layout="constrained")
     axes = figure.subplots(2, n, squeeze=False)
     for index in range(n):
         predicted = (probabilities[index] > threshold).astype(np.float32)
@@ -92,7 +92,6 @@ def draw_predictions(images: np.ndarray, labels: np.ndarray, probabilities: np.n
             axis.axis("off")
     figure.suptitle(f"threshold {threshold:.2f}: yellow = manual outline, cyan = prediction; "
                     f"red = false positive, blue = false negative; mean Dice {scores.mean():.3f}", fontsize=9)
-    figure.tight_layout()
     return figure
 
 
