@@ -10,6 +10,9 @@ PYTHON ?= python3
 VENV ?= .venv
 TORCH_SPEC ?= torch
 EXTRAS ?= lab,instructor,test
+# e.g. VENV_FLAGS=--system-site-packages to reuse the torch a GPU image already has
+VENV_FLAGS ?=
+LAB_ARGS ?=
 
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.course-installed
@@ -24,10 +27,10 @@ help:
 	@echo "make data        download the real Montgomery set (needs internet)"
 	@echo "make figures     redraw every teaching figure into assets/"
 	@echo "make bench       run the speed and memory benchmarks"
-	@echo "variables: PYTHON=$(PYTHON) VENV=$(VENV) TORCH_SPEC='$(TORCH_SPEC)'"
+	@echo "variables: PYTHON=$(PYTHON) VENV=$(VENV) TORCH_SPEC='$(TORCH_SPEC)' VENV_FLAGS='$(VENV_FLAGS)' LAB_ARGS='$(LAB_ARGS)'"
 
 $(PY):
-	$(PYTHON) -m venv $(VENV)
+	$(PYTHON) -m venv $(VENV_FLAGS) $(VENV)
 
 # Reinstalled whenever pyproject.toml changes. torch goes first, and only when missing,
 # so an environment that already has one (Colab, a GPU image) keeps it.
@@ -37,15 +40,16 @@ $(INSTALLED): pyproject.toml | $(PY)
 	touch $@
 
 lab: $(INSTALLED)
-	$(PY) tools/start_lab.py --student
+	$(PY) tools/start_lab.py --student $(LAB_ARGS)
 
 instructor: $(INSTALLED)
-	$(PY) tools/start_lab.py --instructor
+	$(PY) tools/start_lab.py --instructor $(LAB_ARGS)
 
 test: $(INSTALLED)
 	COURSE_QUICK=1 MPLBACKEND=Agg $(PY) -m pytest tests
 
 release: $(INSTALLED)
+	$(PY) tools/notebook_header.py
 	$(PY) tools/release.py
 
 data: $(INSTALLED)
