@@ -60,6 +60,25 @@ def test_augmentation_moves_image_and_mask_together_and_keeps_masks_binary():
     assert not torch.equal(warped_masks, masks)
 
 
+def test_flips_happen_only_when_asked_for():
+    images = torch.arange(2 * 16 * 16, dtype=torch.float32).reshape(2, 1, 16, 16)
+    masks = (images % 3 == 0).float()
+    still = dict(max_rotation_deg=0.0, max_scale=0.0, max_shift=0.0)
+    unflipped = augment_batch(images, masks, torch.Generator().manual_seed(1), **still)
+    assert torch.allclose(unflipped[0], images) and torch.equal(unflipped[1], masks), "flip_probability=0 mirrored"
+    flipped = augment_batch(images, masks, torch.Generator().manual_seed(1), flip_probability=1.0, **still)
+    assert torch.allclose(flipped[0], images.flip(-1)) and torch.equal(flipped[1], masks.flip(-1))
+    with pytest.raises(ValueError, match="flip_probability"):
+        augment_batch(images, masks, torch.Generator(), flip_probability=1.5)
+
+
+def test_no_recipe_flips_chest_x_rays_by_default():
+    assert all(config.flip_probability == 0.0 for config in CONFIGS.values())
+    assert get_config("fast").augment and get_config("fast", flip_probability=0.5).flip_probability == 0.5
+    with pytest.raises(ValueError, match="flip_probability must be in"):
+        get_config("fast", flip_probability=-0.1)
+
+
 def test_cpu_device_is_named_with_the_colab_hint(capsys):
     device = choose_device("cpu")
     assert device.type == "cpu" and "CPU" in capsys.readouterr().out

@@ -1,4 +1,7 @@
-"""Per-batch augmentation on device tensors: random flips and small affine warps, applied alike to image and mask.
+"""Per-batch augmentation on device tensors: small affine warps (and optional flips), applied alike to image and mask.
+
+Left-right flips are off unless asked for: the heart sits on the left, so a mirrored chest X-ray is not a patient
+the network will meet (notebook 1 makes the point); rotation, scale and shift stay within what positioning varies.
 
 Random parameters come from a CPU ``torch.Generator`` so that a run is reproducible whatever the device; the
 warp itself runs on the device (bilinear for images, nearest for masks, so masks stay exactly 0/1).
@@ -19,11 +22,13 @@ def augment_batch(
     max_rotation_deg: float = 10.0,
     max_scale: float = 0.1,
     max_shift: float = 0.05,
-    flip_probability: float = 0.5,
+    flip_probability: float = 0.0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Warp ``images`` and ``masks`` (both (N, 1, H, W)) with one random transform per sample."""
     if images.ndim != 4 or images.shape != masks.shape:
         raise ValueError(f"augment_batch expects images and masks of the same shape (N, 1, H, W); got {tuple(images.shape)} and {tuple(masks.shape)}")
+    if not 0.0 <= flip_probability <= 1.0:
+        raise ValueError(f"augment_batch: flip_probability must be in [0, 1]; got {flip_probability}")
     n = images.shape[0]
     angle = (torch.rand(n, generator=generator) * 2 - 1) * math.radians(max_rotation_deg)
     scale = 1 + (torch.rand(n, generator=generator) * 2 - 1) * max_scale

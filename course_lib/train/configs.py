@@ -7,14 +7,14 @@ The recipes and why each value was chosen:
   no batch norm, no augmentation, validation only once the training Dice passes 0.92 (to save time in 2018).
 * ``fast``: ours for one GPU. Batch norm (as in the CFCM paper) lets the rate rise ~100x to 2e-3 with AdamW;
   a one-cycle schedule warms up then anneals, which reaches a high Dice in far fewer epochs than a constant
-  rate; flips and small affine warps on the device fight over-fitting on 96 training images. Mixed precision and
+  rate; small affine warps on the device (rotation, scale, shift; no left-right flips, which are anatomically
+  implausible) fight over-fitting on 96 training images. Mixed precision and
   channels-last make each step cheaper. Not yet measured on a GPU (see benchmarks/RESULTS.md).
 * ``cpu``: the best a 2-core CPU reaches in about six CPU minutes (measured, one thread: val Dice 0.967, test
   0.970, benchmarks/RESULTS.md section 3). 128x128 (a quarter of 256x256's pixels); base 16 (base 8 stalled near
   0.952); batch norm with AdamW one-cycle to 3e-3 (a peak of 1e-3 ended lower, 0.962); batch 4 rather than 8
   (twice the updates for the same epoch time on one thread; 0.967 vs 0.966); 30 epochs; no augmentation (the
-  trainer's flips and warps cost 0.005 at 30 epochs: too few epochs for them to pay off, and left-right flips are
-  not anatomically plausible for chest X-rays).
+  trainer's flips and warps cost 0.005 at 30 epochs: too few epochs for them to pay off).
 * ``quick``: CI and grading. 32x32, base 4, 16 images, 2 epochs; every code path (schedule, augmentation,
   validation, checkpoints) still runs, in a few seconds.
 """
@@ -44,7 +44,8 @@ class TrainConfig:
     weight_decay: float = 0.0
     schedule: str = "constant"
     warmup_fraction: float = 0.3  # one-cycle: share of the steps spent rising to ``lr``
-    augment: bool = False  # per-batch flips and small affine warps, on the device
+    augment: bool = False  # per-batch small affine warps (rotation, scale, shift), on the device
+    flip_probability: float = 0.0  # with augment: chance of a left-right flip; 0 since a mirrored chest is implausible
     amp: bool = True  # mixed precision on GPUs (bf16 where supported, else fp16 with a grad scaler)
     channels_last: bool = True  # channels-last memory format on GPUs
     validate_after_train_dice: float | None = None  # the lab's 0.92: skip validation until training passes it
@@ -67,6 +68,8 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.optimizer must be one of {OPTIMIZERS}; got {self.optimizer!r}")
         if not 0.0 <= self.warmup_fraction < 1.0:
             raise ValueError(f"TrainConfig.warmup_fraction must be in [0, 1); got {self.warmup_fraction}")
+        if not 0.0 <= self.flip_probability <= 1.0:
+            raise ValueError(f"TrainConfig.flip_probability must be in [0, 1]; got {self.flip_probability}")
         if self.limit_images is not None and self.limit_images < 1:
             raise ValueError(f"TrainConfig.limit_images must be None or at least 1; got {self.limit_images}")
 
@@ -103,7 +106,7 @@ CONFIGS: dict[str, TrainConfig] = {
         optimizer="adamw",
         weight_decay=1e-4,
         schedule="onecycle",
-        augment=False,  # flips + affine cost 0.005 val Dice at 30 epochs (and left-right flips are implausible)
+        augment=False,  # flips + affine warps cost 0.005 val Dice at 30 epochs (measured before flips were made optional)
     ),
     "quick": TrainConfig(
         name="quick", size=32, base=4, batch_norm=True, batch_size=4, epochs=2, lr=3e-3,

@@ -212,7 +212,7 @@ def _train_one_epoch(
         x = images[index.to(images.device)].to(device, non_blocking=True)
         y = labels[index.to(labels.device)].to(device, non_blocking=True)
         if config.augment:
-            x, y = augment_batch(x, y, generator)
+            x, y = augment_batch(x, y, generator, flip_probability=config.flip_probability)
         if precision.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         lr = learning_rate(config, (epoch - 1) * steps_per_epoch + step, total_steps)
