@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import platform
-from typing import Sequence
+import time
+from dataclasses import dataclass
+from typing import Any, Sequence
 
 
 def machine() -> str:
@@ -35,3 +37,42 @@ def _format(value: object) -> str:
     if isinstance(value, float):
         return f"{value:.4g}" if abs(value) < 1000 else f"{value:.0f}"
     return str(value)
+
+
+@dataclass
+class RunResult:
+    """What one training run measured: its History, the test Evaluation and CPU seconds after each epoch."""
+
+    history: Any
+    test: Any
+    cpu_at_epoch: list[float]
+    wall_seconds: float
+
+    def cpu_to_reach(self, val_dice: float) -> float | None:
+        reached = self.history.seconds_to_reach(val_dice)
+        return self.cpu_at_epoch[reached[0] - 1] if reached else None
+
+
+def train_and_test(name: str, model: Any, splits: dict, config: Any, stop_at: float | None = None) -> RunResult:
+    """Fit ``model`` on splits['train'] / ['val'] on the CPU, then score splits['test'] with the best-val weights.
+
+    CPU seconds (all threads of this process) are recorded per epoch: on a shared machine they measure the work
+    better than wall time does. ``stop_at``: stop once validation Dice reaches it.
+    """
+    from course_lib.train import evaluate, fit
+
+    cpu_start = time.process_time()
+    cpu_at_epoch: list[float] = []
+
+    def record(epoch, history):
+        cpu_at_epoch.append(time.process_time() - cpu_start)
+        print(f"  {name}: epoch {epoch} val Dice {history.val_dice[-1]:.4f} wall {history.seconds[-1]:.1f} s "
+              f"cpu {cpu_at_epoch[-1]:.1f} s", flush=True)
+        return stop_at is not None and history.val_dice[-1] >= stop_at
+
+    started = time.perf_counter()
+    history = fit(model, splits["train"], splits["val"], config=config, device="cpu", progress=False,
+                  live_plot=False, callbacks=[record])
+    wall = time.perf_counter() - started
+    test = evaluate(model, splits["test"], batch_size=config.eval_batch_size)
+    return RunResult(history, test, cpu_at_epoch, wall)

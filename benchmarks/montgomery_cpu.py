@@ -21,44 +21,30 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, table  # noqa: E402
+from common import machine, table, train_and_test  # noqa: E402
 
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "montgomery" / "MontgomerySet"
 ISSUE_REFERENCE = "issue 5 (same protocol, measured earlier): ~6.5 s/epoch, val 0.95 after 14 epochs (~95 s), 0.964 after 30 (test 0.960)"
 
 
 def run(name, config, data_dir, target, stop_at_target, threads):
-    """Train one recipe; return its table row. CPU seconds (all threads of this process) are recorded per epoch
-    because on a shared machine they measure the work better than wall time does."""
+    """Train one recipe in this process; return its table row."""
     import torch
 
     from course_lib.data import prepare_split
     from course_lib.nn import build_model
-    from course_lib.train import evaluate, fit
 
     torch.set_num_threads(threads)
     splits = prepare_split(data_dir, size=config.size, progress=False)
     torch.manual_seed(config.seed)
     model = build_model("cfcm34", base=config.base, batch_norm=config.batch_norm)
-    cpu_start = time.process_time()
-    cpu_at_epoch: list[float] = []
-
-    def record(epoch, history):
-        cpu_at_epoch.append(time.process_time() - cpu_start)
-        print(f"  {name}: epoch {epoch} val Dice {history.val_dice[-1]:.4f} wall {history.seconds[-1]:.1f} s "
-              f"cpu {cpu_at_epoch[-1]:.1f} s", flush=True)
-        return stop_at_target and history.val_dice[-1] >= target
-
-    started = time.perf_counter()
-    history = fit(model, splits["train"], splits["val"], config=config, device="cpu", progress=False,
-                  live_plot=False, callbacks=[record])
-    wall = time.perf_counter() - started
-    test = evaluate(model, splits["test"], batch_size=config.eval_batch_size)
+    result = train_and_test(name, model, splits, config, stop_at=target if stop_at_target else None)
+    history = result.history
     reached = history.seconds_to_reach(target)
-    cpu_to_target = cpu_at_epoch[reached[0] - 1] if reached else None
-    return [name, history.total_seconds / len(history), cpu_at_epoch[-1] / len(history),
+    return [name, history.total_seconds / len(history), result.cpu_at_epoch[-1] / len(history),
             reached[0] if reached else "not reached", reached[1] if reached else "-",
-            cpu_to_target if reached else "-", history.best_val_dice, test.mean, len(history), wall]
+            result.cpu_to_reach(target) if reached else "-", history.best_val_dice, result.test.mean, len(history),
+            result.wall_seconds]
 
 
 def main() -> None:

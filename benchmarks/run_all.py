@@ -1,6 +1,6 @@
 """Every benchmark, one after the other (``make bench``). Prints tables; record them in benchmarks/RESULTS.md.
 
-    python benchmarks/run_all.py [--skip-montgomery]
+    python benchmarks/run_all.py [--skip-montgomery] [--with-folds]
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ HERE = Path(__file__).resolve().parent
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--skip-montgomery", action="store_true", help="skip the few-minute training comparison")
+    parser.add_argument("--with-folds", action="store_true",
+                        help="add the three-fold comparison of four models (about 40 minutes on 2 CPU cores)")
     arguments = parser.parse_args()
     import torch
 
@@ -23,6 +25,8 @@ def main() -> int:
     scripts = [step, ["prepare_data.py"]]
     if not arguments.skip_montgomery:
         scripts.append(["montgomery_cpu.py"])
+    if arguments.with_folds:
+        scripts.append(["montgomery_folds.py"])
     failures = 0
     for script in scripts:
         print(f"\n## {' '.join(script)}", flush=True)

@@ -8,7 +8,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from course_lib.data import DatasetError, default_dataset, load_split, prepare_arrays, prepare_split
+from course_lib.data import DatasetError, cross_validation_folds, default_dataset, load_split, prepare_arrays, prepare_split
 from course_lib.data.__main__ import main
 from course_lib.data.files import find_cases
 from course_lib.data.prepare import cache_path
@@ -64,6 +64,23 @@ def test_the_split_is_stratified_disjoint_and_complete():
     assert tb == {"train": 41, "val": 8, "test": 9}
     split["train"].clear()
     assert len(load_split()["train"]) == 96                                # callers get copies
+
+
+def test_three_folds_test_every_case_once_and_are_stratified():
+    folds = cross_validation_folds()
+    assert [tuple(len(fold[k]) for k in ("train", "val", "test")) for fold in folds] == [(72, 20, 46)] * 3
+    assert sorted(name for fold in folds for name in fold["test"]) == all_case_names()
+    for fold in folds:
+        assert sorted(fold["train"] + fold["val"] + fold["test"]) == all_case_names()
+        tb_share = sum(n.endswith("_1") for n in fold["test"]) / 46
+        assert abs(tb_share - 58 / 138) < 0.03, f"test fold is not stratified: {tb_share:.2f} tuberculosis"
+    assert cross_validation_folds() == folds                                 # same folds on every machine
+    assert cross_validation_folds(seed=1) != folds
+    assert [len(f["test"]) for f in cross_validation_folds(folds=5, val_size=10)] == [28, 28, 28, 27, 27]
+    with pytest.raises(ValueError, match="folds must be"):
+        cross_validation_folds(folds=1)
+    with pytest.raises(ValueError, match="val_size must be"):
+        cross_validation_folds(val_size=92)
 
 
 def test_the_split_names_match_the_real_set(real_montgomery_dir):
