@@ -53,8 +53,9 @@ class RunResult:
         return self.cpu_at_epoch[reached[0] - 1] if reached else None
 
 
-def train_and_test(name: str, model: Any, splits: dict, config: Any, stop_at: float | None = None) -> RunResult:
-    """Fit ``model`` on splits['train'] / ['val'] on the CPU, then score splits['test'] with the best-val weights.
+def train_and_test(name: str, model: Any, splits: dict, config: Any, stop_at: float | None = None,
+                   device: str = "cpu") -> RunResult:
+    """Fit ``model`` on splits['train'] / ['val'] on ``device``, then score splits['test'] with the best-val weights.
 
     CPU seconds (all threads of this process) are recorded per epoch: on a shared machine they measure the work
     better than wall time does. ``stop_at``: stop once validation Dice reaches it.
@@ -71,8 +72,8 @@ def train_and_test(name: str, model: Any, splits: dict, config: Any, stop_at: fl
         return stop_at is not None and history.val_dice[-1] >= stop_at
 
     started = time.perf_counter()
-    history = fit(model, splits["train"], splits["val"], config=config, device="cpu", progress=False,
+    history = fit(model, splits["train"], splits["val"], config=config, device=device, progress=False,
                   live_plot=False, callbacks=[record])
     wall = time.perf_counter() - started
-    test = evaluate(model, splits["test"], batch_size=config.eval_batch_size)
+    test = evaluate(model, splits["test"], batch_size=config.eval_batch_size, device=device)
     return RunResult(history, test, cpu_at_epoch, wall)

@@ -25,6 +25,8 @@ def main() -> int:
     scripts = [step, ["prepare_data.py"]]
     if not arguments.skip_montgomery:
         scripts.append(["montgomery_cpu.py"])
+    if torch.cuda.is_available():
+        scripts.append(["montgomery_gpu.py"])
     if arguments.with_folds:
         scripts.append(["montgomery_folds.py"])
     failures = 0
