@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -23,6 +22,7 @@ from PIL import Image
 from tqdm.auto import tqdm
 
 from course_lib import settings
+from course_lib.atomic import atomic_writer
 from course_lib.data.errors import DatasetError
 from course_lib.data.files import IMAGE_FOLDER, CaseFiles, find_cases, read_case
 from course_lib.data.splits import SPLIT_NAMES, load_split
@@ -87,18 +87,12 @@ def _load_cache(path: Path, names: list[str]) -> dict | None:
 
 
 def _save_cache(path: Path, result: dict) -> None:
-    """Writes the cache atomically (temporary file, then rename); a failure to cache is not an error."""
+    """Writes the cache atomically; a failure to cache (read-only or full disk) is not an error."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(prefix=".prepared-", suffix=".npz", dir=path.parent)
-    except OSError:
-        return
-    try:
-        with os.fdopen(handle, "wb") as out:
+        with atomic_writer(path) as out:
             np.savez(out, images=result["images"], labels=result["labels"], names=np.array(result["names"], dtype=str))
-        os.replace(temporary, path)
     except OSError:
-        Path(temporary).unlink(missing_ok=True)
+        pass
 
 
 def prepare_arrays(dataset_dir: str | Path, names: Sequence[str] | None = None, size: int | Sequence[int] = 256,

@@ -2,9 +2,8 @@
 
 Each file is a normal ``torch.save`` archive followed by a 40-byte footer (8-byte tag + SHA-256 of the archive),
 so a truncated or damaged file is recognised before anything is unpickled; loading goes through
-``torch.load(weights_only=True)``, which only rebuilds tensors and plain Python types. Writes go to a temporary
-file in the same folder, are flushed to disk, then renamed over the target with ``os.replace`` (atomic on POSIX and
-Windows). A run folder keeps ``last.pt`` and the one before it, ``previous.pt``, plus ``best.pt``.
+``torch.load(weights_only=True)``, which only rebuilds tensors and plain Python types. Writes are atomic
+(:func:`course_lib.atomic.atomic_writer`). A run folder keeps ``last.pt`` and the one before it, ``previous.pt``, plus ``best.pt``.
 """
 
 from __future__ import annotations
@@ -12,12 +11,13 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import tempfile
 import warnings
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from course_lib.atomic import atomic_writer
 
 FOOTER_TAG = b"CFCMCKP1"
 FOOTER_SIZE = len(FOOTER_TAG) + 32
@@ -37,22 +37,13 @@ class CorruptCheckpointWarning(UserWarning):
 def save_checkpoint(state: dict[str, Any], path: str | Path) -> Path:
     """Write ``state`` (tensors and plain types only) to ``path`` atomically, with a checksum footer."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
     buffer = io.BytesIO()
     torch.save(state, buffer)
     payload = buffer.getvalue()
     footer = FOOTER_TAG + hashlib.sha256(payload).digest()
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(payload)
-            handle.write(footer)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    with atomic_writer(path) as handle:
+        handle.write(payload)
+        handle.write(footer)
     return path
 
 
