@@ -2,9 +2,11 @@
 
 Students meet the course in JupyterLab, where widgets, the inline matplotlib backend and the kernel have to
 work together; nbval sees none of that. This test starts `tools/start_lab.py --student` on a free local port,
-drives Debian's headless Chromium with Playwright, opens the solution version of notebook 3, runs all cells,
-moves the explorer's slider and checks that the figure changed. Every request to a host other than this
-machine is blocked, so it also shows the lab works offline. Screenshots land in build/e2e/.
+drives Debian's headless Chromium with Playwright, opens the solution version of notebook 3, checks that every
+teaching figure embedded as a data URI (tools/embed_figures.py) displays, i.e. JupyterLab's sanitizer keeps
+them and the browser decodes them, runs all cells, moves the explorer's slider and checks that the figure
+changed. Every request to a host other than this machine is blocked, so it also shows the lab works offline.
+Screenshots land in build/e2e/.
 
 It installs what it needs where it can (Chromium with apt-get when running as root, the `playwright` package
 with pip) and skips, saying why, only when the browser cannot be installed. A failure names the step that did
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import io
 import json
 import os
 import secrets
@@ -28,9 +31,15 @@ import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
+import nbformat
 import pytest
+from PIL import Image
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO_ROOT / "tools"))
+
+from embed_figures import figure_cells  # noqa: E402 - tools/ is not a package
+
 E2E_DIR = REPO_ROOT / "build" / "e2e"
 NOTEBOOK = "solutions/03_convlstm/03_convlstm.ipynb"
 CHROMIUM = Path("/usr/bin/chromium")
@@ -41,6 +50,7 @@ CHROMIUM_ARGS = [
 SERVER_START_S = 300  # the student command prepares the offline dataset first (once)
 RUN_ALL_S = 420  # notebook 3 in quick mode runs in well under 2 minutes on 2 cores; leave room for a busy CI
 FIGURE_CHANGE_S = 90
+EMBEDDED_IMAGES = ".jp-Notebook .jp-MarkdownCell .jp-RenderedMarkdown img[src^='data:image/png']"
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 
 pytestmark = pytest.mark.timeout(SERVER_START_S + RUN_ALL_S + FIGURE_CHANGE_S + 300)
@@ -247,6 +257,34 @@ def move_slider(page, slider) -> None:
     page.mouse.up()
 
 
+def expected_figures(notebook: Path) -> list[dict]:
+    """The notebook's figure cells in reading order: alt text and the pixel size of the PNG each embeds."""
+    expected = []
+    for figure in figure_cells(nbformat.read(notebook, as_version=4)):
+        with Image.open(REPO_ROOT / figure.asset) as image:
+            expected.append({"alt": figure.alt, "size": list(image.size)})
+    return expected
+
+
+def displayed_figures(page, count: int) -> list[dict]:
+    """Alt text, decoded size, shown width and whether pixels were painted (a screenshot of the element is not
+    one flat colour) for the first ``count`` embedded images, each scrolled into view and waited for until the
+    browser has loaded it (naturalWidth stays 0 for an image it cannot decode)."""
+    images = page.locator(EMBEDDED_IMAGES)
+    shown = []
+    for index in range(count):
+        image = images.nth(index)
+        image.scroll_into_view_if_needed()
+        wait_until(page, lambda: image.evaluate("img => img.complete"), 20,
+                   f"embedded figure {index} ({image.get_attribute('alt')!r}) never finished loading")
+        facts = image.evaluate("img => ({alt: img.alt, size: [img.naturalWidth, img.naturalHeight], "
+                               "shown_width: img.getBoundingClientRect().width})")
+        with Image.open(io.BytesIO(image.screenshot())) as shot:
+            darkest, lightest = shot.convert("L").getextrema()
+        shown.append({**facts, "painted": darkest != lightest})
+    return shown
+
+
 def test_explorer_slider_redraws_the_figure_in_jupyterlab():
     ensure_chromium()
     sync_api = ensure_playwright()
@@ -278,6 +316,22 @@ def test_explorer_slider_redraws_the_figure_in_jupyterlab():
                     wait_until(page, lambda: kernel_connected(url, token) and kernel_idle(page), 120,
                                "the notebook's kernel did not start and connect")
                     page.screenshot(path=str(E2E_DIR / "01_opened.png"))
+                with steps.step("see the embedded figures"):
+                    expected = expected_figures(REPO_ROOT / notebook)
+                    assert expected, f"{notebook} has no figure cell (tools/embed_figures.py writes them)"
+                    images = page.locator(EMBEDDED_IMAGES)
+                    wait_until(page, lambda: images.count() >= len(expected), 60,
+                               f"the page shows {images.count()} images with a data:image/png source, the notebook "
+                               f"has {len(expected)} figure cells (does JupyterLab's sanitizer drop data URIs?)")
+                    figures = displayed_figures(page, images.count())
+                    assert len(figures) == len(expected), \
+                        f"{len(figures)} embedded images on the page for {len(expected)} figure cells"
+                    blank = [f["alt"] for f in figures if not (f["size"][0] and f["shown_width"] and f["painted"])]
+                    assert not blank, f"embedded figures that do not display (naturalWidth 0, width 0 or a blank " \
+                                      f"screenshot): {blank}"
+                    assert [(f["alt"], f["size"]) for f in figures] == [(e["alt"], e["size"]) for e in expected], \
+                        f"the figures shown differ from the notebook's figure cells: {figures} vs {expected}"
+                    images.nth(0).screenshot(path=str(E2E_DIR / "01b_embedded_figure.png"))
                 with steps.step("run all cells"):
                     page.locator(".lm-MenuBar-item", has_text="Run").first.click()
                     page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
@@ -312,6 +366,6 @@ def test_explorer_slider_redraws_the_figure_in_jupyterlab():
             finally:
                 browser.close()
     summary = {"notebook": notebook, "seconds": round(time.monotonic() - started, 1), "steps_s": steps.timings,
-               "blocked_non_local_requests": blocked}
+               "embedded_figures": figures, "blocked_non_local_requests": blocked}
     (E2E_DIR / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary))
