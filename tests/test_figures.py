@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tools"))
 
 import embed_figures  # noqa: E402 - tools/ is not a package
-from embed_figures import Figure, FigureError, embedded, figure_cells, figure_source  # noqa: E402
+from embed_figures import MARKDOWN_IMAGE, Figure, FigureError, embedded, figure_cells, figure_source  # noqa: E402
 
 ASSETS = ROOT / "assets"
 NOTEBOOKS = sorted([*ROOT.glob("solutions/*/*.ipynb"), *ROOT.glob("notebooks/*/*.ipynb")])
@@ -31,7 +31,6 @@ LAB_FIGURES = {"encoder", "concatenation", "summation", "cfcm_highlevel", "archi
                "conv_lstm_basic", "conv_lstm_time", *(f"conv_lstm_step{n}" for n in range(1, 8))}
 FIX = "run `make figures` (or `python tools/embed_figures.py`), then `make release`"
 
-MARKDOWN_IMAGE = re.compile(r"!\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 HTML_IMAGE = re.compile(r"<img\b[^>]*?\bsrc\s*=\s*(?:\"([^\"]+)\"|'([^']+)'|([^\s>]+))", re.IGNORECASE)
 REMOTE = ("http://", "https://", "data:", "//")
 
@@ -44,7 +43,7 @@ def image_references(notebook: Path) -> list[str]:
         if cell.get("cell_type") != "markdown":
             continue
         text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        references += MARKDOWN_IMAGE.findall(text)
+        references += [image["src"] for image in MARKDOWN_IMAGE.finditer(text)]
         references += [next(group for group in match if group) for match in HTML_IMAGE.findall(text)]
     return references
 

@@ -37,6 +37,10 @@ from pathlib import Path
 
 import nbformat
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from notebook_header import solution_notebooks  # noqa: E402 - tools/ is not a package
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 ASSETS_DIR = "assets"
 DATA_URI_PREFIX = "data:image/png;base64,"
@@ -201,11 +205,6 @@ def embedded(notebook: nbformat.NotebookNode, notebook_path: Path,
             raise FigureError(f"{where}: {error}") from None
     result.cells = cells
     return result
-
-
-def solution_notebooks(repo_root: Path = REPO_ROOT) -> list[Path]:
-    """Every ``solutions/<a>/<a>.ipynb`` (one notebook per assignment folder, named after it)."""
-    return sorted(p for p in (repo_root / "solutions").glob("*/*.ipynb") if p.stem == p.parent.name)
 
 
 def figure_cells(notebook: nbformat.NotebookNode) -> list[Figure]:
