@@ -25,7 +25,7 @@ help:
 	@echo "make test        run the whole test suite in quick mode"
 	@echo "make release     regenerate notebooks/ from solutions/ with nbgrader"
 	@echo "make data        download the real Montgomery set (needs internet)"
-	@echo "make figures     redraw every teaching figure into assets/"
+	@echo "make figures     redraw every teaching figure into assets/ and embed them in solutions/"
 	@echo "make bench       run the speed and memory benchmarks"
 	@echo "variables: PYTHON=$(PYTHON) VENV=$(VENV) TORCH_SPEC='$(TORCH_SPEC)' VENV_FLAGS='$(VENV_FLAGS)' LAB_ARGS='$(LAB_ARGS)'"
 
@@ -50,6 +50,7 @@ test: $(INSTALLED)
 
 release: $(INSTALLED)
 	$(PY) tools/notebook_header.py
+	$(PY) tools/embed_figures.py
 	$(PY) tools/release.py
 
 data: $(INSTALLED)
@@ -57,6 +58,7 @@ data: $(INSTALLED)
 
 figures: $(INSTALLED)
 	MPLBACKEND=Agg $(PY) -m course_lib.figures assets
+	$(PY) tools/embed_figures.py
 
 bench: $(INSTALLED)
 	MPLBACKEND=Agg $(PY) benchmarks/run_all.py
