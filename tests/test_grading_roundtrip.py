@@ -23,8 +23,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from grading_helpers import (FIXTURE_SOLUTIONS, REPO_ROOT, filled_with_solutions, grade_id, is_test, read,
-                             with_visible_tests_gutted)  # first: puts tools/ on sys.path
+from grading_helpers import (FIXTURE_SOLUTIONS, REPO_ROOT, filled_with_solutions, grade_id, is_solution, is_test,
+                             read, with_visible_tests_gutted)  # first: puts tools/ on sys.path
 from grade_class import ClassReport, grade_class  # noqa: E402 - tools/grade_class.py
 from nbgrader_course import CourseDir, find_assignments  # noqa: E402 - tools/nbgrader_course.py
 
@@ -122,6 +122,19 @@ def test_every_test_cell_passes_with_the_solutions_and_fails_on_the_release(trip
         expected = float(cell["max_score"]) if cell["student_id"] == "full" else 0.0
         assert float(cell["score"]) == expected, \
             f"{trip.name}/{cell['grade_id']}: {cell['student_id']} scored {cell['score']}, expected {expected}"
+
+
+def test_an_unsolved_release_runs_every_cell_but_the_exercises(trip):
+    """A student who has solved nothing yet still sees every demonstration run: only the exercise stubs and the
+    tests that check them may fail, so no later cell silently depends on a finished exercise."""
+    autograded = read(trip.report.out_dir / "autograded" / "zero" / trip.name / f"{trip.name}.ipynb")
+    failed = [(index, cell) for index, cell in enumerate(autograded.cells) if cell.cell_type == "code"
+              and any(output.output_type == "error" for output in cell.get("outputs", []))]
+    assert any(is_solution(cell) or is_test(cell) for _, cell in failed), "the untouched release raised nothing"
+    stray = [f"cell {index} ({cell.get('id')}): {cell.source[:80]!r} raised "
+             f"{next(o for o in cell.outputs if o.output_type == 'error').ename}"
+             for index, cell in failed if not (is_solution(cell) or is_test(cell))]
+    assert not stray, f"{trip.name}: cells outside the exercises fail when nothing is solved:\n" + "\n".join(stray)
 
 
 def test_edited_tests_are_restored_from_the_gradebook(trip):
