@@ -1,0 +1,69 @@
+"""The benchmark scripts still run end to end, at a tiny size on the CPU, and print their tables.
+
+Their numbers are not checked here (speed belongs in benchmarks/RESULTS.md, not in tests); what is checked is that
+a session lent a GPU, or an instructor running ``make bench``, finds scripts that work and print every row.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def run_script(name: str, *arguments: str, data_root: Path) -> str:
+    env = dict(os.environ, CFCM_DATA_ROOT=str(data_root), MPLBACKEND="Agg")
+    done = subprocess.run([sys.executable, str(BENCHMARKS / name), *arguments], env=env, capture_output=True,
+                          text=True, timeout=600)
+    assert done.returncode == 0, f"{name} {' '.join(arguments)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    return done.stdout
+
+
+def table_rows(output: str, first_header: str) -> list[list[str]]:
+    """The data rows of the Markdown table whose first column is headed ``first_header``."""
+    lines = output.splitlines()
+    start = next(i for i, line in enumerate(lines) if re.match(rf"\|\s*{re.escape(first_header)}\s*\|", line))
+    rows = []
+    for line in lines[start + 2:]:
+        if not line.startswith("|"):
+            break
+        rows.append([cell.strip() for cell in line.strip("|").split("|")])
+    return rows
+
+
+def test_train_step_prints_a_row_per_batch_and_mode(tmp_path: Path) -> None:
+    output = run_script("train_step.py", "--device", "cpu", "--size", "32", "--base", "4", "--batches", "1", "2",
+                        "--steps", "1", "--threads", "1", data_root=tmp_path)
+    rows = table_rows(output, "batch")
+    assert [(row[0], row[1]) for row in rows] == [("1", "fp32"), ("1", "optimised"), ("2", "fp32"), ("2", "optimised")]
+    assert all(float(row[2]) > 0 for row in rows), rows
+
+
+@pytest.mark.parametrize("recipe_rows", [["fast", "fast, no augmentation", "lab"]])
+def test_montgomery_gpu_runs_on_the_cpu_at_a_small_size(montgomery_dir: Path, tmp_path: Path, recipe_rows) -> None:
+    output = run_script("montgomery_gpu.py", "--data", str(montgomery_dir), "--device", "cpu", "--size", "32",
+                        "--base", "4", "--epochs", "1", "--lab-epochs", "1", data_root=tmp_path)
+    assert "SMOKE RUN" in output, "a run with overridden sizes must say its numbers are not the benchmark's"
+    rows = table_rows(output, "recipe")
+    assert [row[0] for row in rows] == recipe_rows
+    assert all(0.0 <= float(row[9]) <= 1.0 for row in rows), f"test Dice out of range: {rows}"
+
+
+def test_montgomery_folds_tests_every_case_once(montgomery_dir: Path, tmp_path: Path) -> None:
+    output = run_script("montgomery_folds.py", "--data", str(montgomery_dir), "--models", "cfcm34", "ladder34",
+                        "--folds", "2", "--epochs", "1", "--size", "32", "--workers", "1", data_root=tmp_path)
+    per_fold = table_rows(output, "model")
+    assert [(row[0], row[1]) for row in per_fold] == [("cfcm34", "1"), ("cfcm34", "2"), ("ladder34", "1"),
+                                                       ("ladder34", "2")]
+    summary_header = next(line for line in output.splitlines() if "mean over" in line)
+    assert "mean over 138 images" in summary_header, "the folds must test each of the 138 cases exactly once"
+    summary = output[output.index(summary_header):]
+    ladder = table_rows(summary, "model")[1]
+    assert ladder[0] == "ladder34" and re.fullmatch(r"[+-]\d\.\d{4} \[[+-]\d\.\d{4}, [+-]\d\.\d{4}\]", ladder[-1]), \
+        f"the paired difference with its interval is missing: {ladder}"
