@@ -8,13 +8,15 @@ The recipes and why each value was chosen:
 * ``fast``: ours for one GPU. Batch norm (as in the CFCM paper) lets the rate rise ~100x to 2e-3 with AdamW;
   a one-cycle schedule warms up then anneals, which reaches a high Dice in far fewer epochs than a constant
   rate; small affine warps on the device (rotation, scale, shift; no left-right flips, which are anatomically
-  implausible) fight over-fitting on 96 training images. Mixed precision and
-  channels-last make each step cheaper. Not yet measured on a GPU (see benchmarks/RESULTS.md).
+  implausible) fight over-fitting on 96 training images. Mixed precision and channels-last make each step
+  cheaper. Not yet measured on a GPU: benchmarks/montgomery_gpu.py compares it with and without augmentation
+  (on the CPU recipe augmentation did not pay off in 30 epochs and once collapsed, RESULTS.md section 3a).
 * ``cpu``: the best a 2-core CPU reaches in about six CPU minutes (measured, one thread: val Dice 0.967, test
-  0.970, benchmarks/RESULTS.md section 3). 128x128 (a quarter of 256x256's pixels); base 16 (base 8 stalled near
+  0.970 on the fixed split; over three folds test 0.9696 +- 0.0043, level with MONAI's BasicUNet at 0.9713;
+  benchmarks/RESULTS.md sections 3 and 4). 128x128 (a quarter of 256x256's pixels); base 16 (base 8 stalled near
   0.952); batch norm with AdamW one-cycle to 3e-3 (a peak of 1e-3 ended lower, 0.962); batch 4 rather than 8
-  (twice the updates for the same epoch time on one thread; 0.967 vs 0.966); 30 epochs; no augmentation (the
-  trainer's flips and warps cost 0.005 at 30 epochs: too few epochs for them to pay off).
+  (twice the updates for the same epoch time on one thread; 0.967 vs 0.966); 30 epochs (40 gained nothing); no
+  augmentation (flips and warps cost 0.005 at 30 epochs, warps alone 0.011 before the run collapsed).
 * ``quick``: CI and grading. 32x32, base 4, 16 images, 2 epochs; every code path (schedule, augmentation,
   validation, checkpoints) still runs, in a few seconds.
 """
