@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from course_lib.train import History, evaluate, fit, get_config, load_checkpoint
+from course_lib.train import History, TrainingCollapsedWarning, evaluate, fit, get_config, load_checkpoint
 from course_lib.train.checkpoint import BEST, LAST, PREVIOUS
 
 TINY = dict(size=32, base=4, batch_size=4, epochs=3, lr=1e-2, limit_images=None, eval_batch_size=4)
@@ -48,7 +49,9 @@ def run(data, out_dir=None, callbacks=(), resume=False, model=None, **overrides)
 
 
 def test_history_records_every_epoch_and_learning_happens(data):
-    history, _ = run(data, epochs=4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", TrainingCollapsedWarning)  # a learning network is never called collapsed
+        history, _ = run(data, epochs=4)
     assert history.epoch == [1, 2, 3, 4]
     assert all(len(getattr(history, name)) == 4 for name in History.columns())
     assert all(0.0 <= d <= 1.0 for d in history.train_dice + history.val_dice)
@@ -166,3 +169,23 @@ def test_mixed_precision_and_channels_last_path_runs(data, monkeypatch, tmp_path
     assert len(history) == 2 and all(0.0 <= d <= 1.0 for d in history.val_dice)
     assert model[0].weight.is_contiguous(memory_format=torch.channels_last)
     assert load_checkpoint(tmp_path / LAST)["epoch"] == 2
+
+
+def saturated_model() -> nn.Module:
+    """A network whose logits saturate the sigmoid: it predicts lung everywhere and its gradient has vanished."""
+    model = nn.Conv2d(1, 1, 3, padding=1)
+    with torch.no_grad():
+        model.weight.zero_()
+        model.bias.fill_(60.0)
+    return model
+
+
+def test_a_collapsed_network_is_reported_once_with_what_to_change(data):
+    with pytest.warns(TrainingCollapsedWarning) as caught:
+        history, _ = run(data, model=saturated_model(), epochs=5)
+    messages = [str(w.message) for w in caught if issubclass(w.category, TrainingCollapsedWarning)]
+    assert len(messages) == 1, messages
+    assert "every pixel of every validation image as lung" in messages[0] and "lower learning rate" in messages[0]
+    assert "up to epoch 3" in messages[0]
+    assert len(history) == 5, "the warning must not stop the run"
+

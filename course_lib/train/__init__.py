@@ -8,10 +8,10 @@ checkpoints and exact resume; ``evaluate(model, data)`` gives the Dice of every 
 from course_lib.train.checkpoint import CheckpointError, CorruptCheckpointWarning, load_checkpoint
 from course_lib.train.configs import CONFIGS, TrainConfig, get_config
 from course_lib.train.device import choose_device
-from course_lib.train.loop import evaluate, fit, load_model
+from course_lib.train.loop import TrainingCollapsedWarning, evaluate, fit, load_model
 from course_lib.train.results import Evaluation, History
 
 __all__ = [
     "CONFIGS", "CheckpointError", "CorruptCheckpointWarning", "Evaluation", "History", "TrainConfig",
-    "choose_device", "evaluate", "fit", "get_config", "load_checkpoint", "load_model",
+    "TrainingCollapsedWarning", "choose_device", "evaluate", "fit", "get_config", "load_checkpoint", "load_model",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import math
 import time
+import warnings
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -84,6 +85,7 @@ def fit(
     best_dice = history.best_val_dice
     best_weights: dict[str, torch.Tensor] | None = None
     curves = _make_curves(progress, live_plot, config)
+    constant_epochs = 0  # consecutive validations in which the network predicted one class everywhere
     if progress:
         print(f"{config.name}: {train_x.shape[0]} training / {val_x.shape[0]} validation images of "
               f"{tuple(train_x.shape[-2:])}, {config.epochs} epochs, {precision.describe()}")
@@ -96,8 +98,12 @@ def fit(
         val_loss = val_dice = float("nan")
         gate = config.validate_after_train_dice
         if gate is None or train_dice > gate:
-            scores, val_loss, _ = _score(model, val_x, val_y, precision, config.eval_batch_size, config.threshold)
+            scores, val_loss, _, constant = _score(model, val_x, val_y, precision, config.eval_batch_size,
+                                                   config.threshold)
             val_dice = float(scores.mean())
+            constant_epochs = constant_epochs + 1 if constant else 0
+            if constant_epochs == COLLAPSE_EPOCHS:
+                warnings.warn(_collapse_message(constant, epoch, config), TrainingCollapsedWarning, stacklevel=2)
         history.append(epoch=epoch, train_loss=train_loss, train_dice=train_dice, val_loss=val_loss,
                        val_dice=val_dice, lr=last_lr, seconds=time.perf_counter() - started)
         improved = not math.isnan(val_dice) and (math.isnan(best_dice) or val_dice > best_dice)
@@ -143,7 +149,8 @@ def evaluate(
         device = choose_device(device, verbose=verbose)
     model.to(device)
     precision = precision_for(torch.device(device))
-    scores, _, predictions = _score(model, images, labels, precision, batch_size, threshold, keep_predictions=return_predictions)
+    scores, _, predictions, _ = _score(model, images, labels, precision, batch_size, threshold,
+                                       keep_predictions=return_predictions)
     return Evaluation(names=names, dice=scores.numpy().astype(np.float64),
                       predictions=predictions.numpy() if predictions is not None else None)
 
@@ -241,6 +248,21 @@ def _train_one_epoch(
     return float(loss_sum) / count, float(dice_sum) / count, lr
 
 
+class TrainingCollapsedWarning(RuntimeWarning):
+    """The network predicts one class for every pixel of every validation image, epoch after epoch."""
+
+
+COLLAPSE_EPOCHS = 3  # a healthy run leaves the all-one-class start within an epoch or two
+
+
+def _collapse_message(constant: str, epoch: int, config: TrainConfig) -> str:
+    return (f"fit: for {COLLAPSE_EPOCHS} validations up to epoch {epoch}, the network has predicted every pixel of "
+            f"every validation image as {constant}. Training has most likely collapsed: the logits saturated the "
+            "sigmoid, whose gradient then vanishes, so it rarely recovers. Interrupt it and restart with a lower "
+            f"learning rate (lr is {config.lr:g}), a larger batch (batch_size is {config.batch_size}) or "
+            f"augment=False (augment is {config.augment}); the best weights so far are kept.")
+
+
 @torch.no_grad()
 def _score(
     model: nn.Module,
@@ -250,12 +272,13 @@ def _score(
     batch_size: int,
     threshold: float,
     keep_predictions: bool = False,
-) -> tuple[torch.Tensor, float, torch.Tensor | None]:
-    """Per-image thresholded Dice (CPU tensor (N,)), mean dice loss, and the probability maps if asked for."""
+) -> tuple[torch.Tensor, float, torch.Tensor | None, str | None]:
+    """Per-image thresholded Dice (CPU tensor (N,)), mean dice loss, the probability maps if asked for, and
+    "lung" or "background" when every image was predicted as that alone (a collapsed network), else None."""
     was_training = model.training
     model.eval()
     device = precision.device
-    scores, losses, maps = [], [], []
+    scores, losses, maps, fractions = [], [], [], []
     for start in range(0, images.shape[0], batch_size):
         x = images[start:start + batch_size].to(device, non_blocking=True)
         y = labels[start:start + batch_size].to(device, non_blocking=True)
@@ -265,13 +288,17 @@ def _score(
             logits = model(x)
         probabilities = torch.sigmoid(logits.float())
         losses.append(1.0 - dice(probabilities, y))
-        scores.append(dice((probabilities > threshold).float(), y))
+        predicted = (probabilities > threshold).float()
+        scores.append(dice(predicted, y))
+        fractions.append(predicted.mean(dim=(1, 2, 3)))
         if keep_predictions:
             maps.append(probabilities[:, 0].cpu())
     model.train(was_training)
     per_image = torch.cat(scores).float().cpu()
     mean_loss = float(torch.cat(losses).mean())
-    return per_image, mean_loss, torch.cat(maps) if keep_predictions else None
+    fraction = torch.cat(fractions)
+    constant = "lung" if bool((fraction >= 0.999).all()) else "background" if bool((fraction <= 0.001).all()) else None
+    return per_image, mean_loss, torch.cat(maps) if keep_predictions else None, constant
 
 
 def _progress_bar(total: int, description: str, enabled: bool):
