@@ -9,19 +9,22 @@ images cancels).
 
 Models (all at 128x128, 30 epochs, one process and one torch thread each, two at a time):
   cfcm34     the course's ``cpu`` recipe (batch norm, AdamW one-cycle to 3e-3, batch 4)
-  ladder34   the same recipe and encoder without the ConvLSTM memories: what the memory adds
+  ladder34   the same recipe and encoder with a plain ladder decoder that reads only the stage outputs
+  resladder34  the original CFCM repository's baseline: every ConvLSTM replaced by residual blocks reading
+             the same block outputs (3.5 M parameters at base 16): what the memory itself adds
   reference  the issue's straightforward CFCM34 (base 16, no batch norm, Adam 1e-3 constant, batch 8)
   basicunet  MONAI's BasicUNet (2.0 M parameters) trained like the reference, the issue's best peer
              (needs ``pip install monai``; skipped with a message otherwise)
 
     python benchmarks/montgomery_folds.py [--data DIR] [--models cfcm34 ladder34 ...] [--folds 3]
-                                          [--epochs E] [--size S] [--workers 2]
+                                          [--epochs E] [--size S] [--workers 2] [--save FILE.json]
 Smaller ``--epochs``/``--size`` give a fast end-to-end check; the table then says so.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import multiprocessing
 import sys
 from concurrent.futures import ProcessPoolExecutor
@@ -33,14 +36,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import machine, table, train_and_test  # noqa: E402
 from montgomery_cpu import DEFAULT_DATA  # noqa: E402
 
-MODELS = ("cfcm34", "ladder34", "reference", "basicunet")
+MODELS = ("cfcm34", "ladder34", "resladder34", "reference", "basicunet")
 
 
 def recipe(model: str, epochs: int | None, size: int | None):
     """The TrainConfig each model trains with (see the module docstring)."""
     from course_lib.train import TrainConfig, get_config
 
-    if model in ("cfcm34", "ladder34"):
+    if model in ("cfcm34", "ladder34", "resladder34"):
         return get_config("cpu", epochs=epochs, size=size)
     return TrainConfig(name="reference", size=size or 128, base=16, batch_norm=False, batch_size=8,
                        epochs=epochs or 30, lr=1e-3, optimizer="adam", schedule="constant", eval_batch_size=16)
@@ -124,6 +127,8 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=None, help="override every recipe's epochs (smoke runs)")
     parser.add_argument("--size", type=int, default=None, help="override every recipe's image size (smoke runs)")
     parser.add_argument("--workers", type=int, default=2, help="training processes at once (one thread each)")
+    parser.add_argument("--save", type=Path, default=None, help="also write every run's measurements (per-image "
+                        "Dice included) to this JSON file")
     arguments = parser.parse_args()
     if not arguments.data.is_dir():
         print(f"skipped: the real Montgomery set is not at {arguments.data} (pass --data DIR)")
@@ -145,6 +150,8 @@ def main() -> None:
         futures = [pool.submit(run_fold, model, fold, arguments.folds, arguments.data, arguments.epochs,
                                arguments.size) for model, fold in jobs]
         rows = [future.result() for future in futures]
+    if arguments.save:
+        arguments.save.write_text(json.dumps(rows, indent=1))
     if arguments.epochs or arguments.size:
         print(f"SMOKE RUN: epochs {arguments.epochs or 'default'}, size {arguments.size or 'default'}; "
               "not the benchmark's numbers")

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-MODELS = ("cfcm34", "cfcm18", "ladder34")
+MODELS = ("cfcm34", "cfcm18", "ladder34", "resladder34")
 
 
 class UsageError(Exception):

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib.nn import CFCM, CFCM18, CFCM34, ConvLSTMCell, Ladder34, build_model
+from course_lib.nn import CFCM, CFCM18, CFCM34, ConvLSTMCell, Ladder34, ResidualLadder34, build_model
 
 
 def _count(model: nn.Module) -> int:
@@ -26,7 +26,7 @@ def test_parameter_formula(base):
 
 def test_shapes_and_models():
     x = torch.randn(1, 1, 16, 48)  # the smallest sizes the four stages allow, not square
-    for name in ("cfcm34", "cfcm18", "ladder34"):
+    for name in ("cfcm34", "cfcm18", "ladder34", "resladder34"):
         model = build_model(name, base=4)
         assert model(x).shape == (1, 1, 16, 48), name
     assert Ladder34(base=4, fusion="sum", num_classes=3, in_channels=2)(torch.randn(1, 2, 16, 16)).shape == (1, 3, 16, 16)
@@ -100,3 +100,15 @@ def test_ladder_fusions_differ_by_the_merge_convolutions():
     assert encoder == sum(p.numel() for p in concat.encoder.parameters())  # same encoder as CFCM34
     with pytest.raises(ValueError, match="'concat' or 'sum'"):
         Ladder34(base=4, fusion="none")
+
+
+def test_residual_ladder_mirrors_the_encoder_block_for_block():
+    with torch.device("meta"):
+        model, cfcm = ResidualLadder34(base=16), CFCM34(base=16)
+    # one decoder block per encoder block; all but the deepest level's first block also read a ladder map
+    assert [len(level) for level in model.levels] == [3, 4, 6, 3]
+    for k, (level, c) in enumerate(zip(model.levels, (16, 32, 64, 128))):
+        assert [block.in_channels for block in level] == [c if (k == 3 and i == 0) else 2 * c for i in range(len(level))]
+        assert all(block.out_channels == c and block.projection is not None for block in level)
+    assert _count(model) == 3_496_609, "the original repository's ladder has 3.5 M parameters at base 16"
+    assert _count(model.encoder) == _count(cfcm.encoder)
