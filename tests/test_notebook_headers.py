@@ -68,6 +68,21 @@ def test_stamping_inserts_once_replaces_old_headers_and_keeps_the_body():
     assert [c.source for c in renewed.cells] == [c.source for c in once.cells]
 
 
+def test_stamping_sets_the_kernelspec_jupyterlab_would_write():
+    # JupyterLab replaces the kernelspec with the running kernel's when it connects; another display name
+    # ("Python 3") marked untouched notebooks as modified.
+    header = notebook_header.header_cells(REPOSITORY, "notebooks/a/a.ipynb")
+    old_kernelspec = {"display_name": "Python 3", "language": "python", "name": "python3"}
+    body = _notebook("# Title", "x = 1")
+    body.metadata["kernelspec"] = old_kernelspec
+    once = notebook_header.stamped(body, header)
+    assert once.metadata["kernelspec"] == {"display_name": "Python 3 (ipykernel)", "language": "python",
+                                           "name": "python3"}
+    assert notebook_header.has_current_header(once, header)
+    once.metadata["kernelspec"] = old_kernelspec
+    assert not notebook_header.has_current_header(once, header), "an old kernelspec must count as outdated"
+
+
 def test_setup_cell_does_nothing_off_colab(monkeypatch):
     monkeypatch.delitem(sys.modules, "google.colab", raising=False)
     calls = []

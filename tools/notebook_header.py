@@ -7,6 +7,10 @@ on GitHub; the setup cell, on Colab only, pip-installs the course with ``--no-de
 already has) and hands over to ``course_lib.colab.setup_colab``; anywhere else it does nothing. The repository
 URL is read from pyproject.toml ``[project.urls] Repository``, its one home.
 
+It also sets the notebook's kernelspec to the one ipykernel registers (``KERNELSPEC``): when a kernel connects,
+JupyterLab copies that kernel's spec into the notebook, so any other value (e.g. "Python 3") marks a notebook
+the student has not touched as modified and autosave rewrites it.
+
     python tools/notebook_header.py            # stamp or update every solutions/*/*.ipynb
     python tools/notebook_header.py --check    # exit 1 and list the notebooks whose header is not current
 """
@@ -30,6 +34,8 @@ BRANCH = "main"
 BADGE_CELL_ID = "colab-badge"
 SETUP_CELL_ID = "colab-setup"
 BADGE_IMAGE = "https://colab.research.google.com/assets/colab-badge.svg"
+# ipykernel's own kernelspec (the python3 kernel every course environment has), as JupyterLab writes it.
+KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 SETUP_FIRST_LINE = "# Course setup: on Google Colab this installs the course and prepares the data; elsewhere it does nothing."
 
 SETUP_TEMPLATE = '''{first_line}
@@ -90,19 +96,23 @@ def is_header_cell(cell: nbformat.NotebookNode) -> bool:
 
 
 def stamped(notebook: nbformat.NotebookNode, header: list[nbformat.NotebookNode]) -> nbformat.NotebookNode:
-    """``notebook`` with every old header cell removed and ``header`` in front; other cells untouched."""
+    """``notebook`` with every old header cell removed, ``header`` in front and ``KERNELSPEC``; other cells
+    untouched."""
     body = [cell for cell in notebook.cells if not is_header_cell(cell)]
     result = nbformat.from_dict(notebook)
     result.cells = [nbformat.from_dict(cell) for cell in header] + body
+    result.metadata["kernelspec"] = nbformat.from_dict(KERNELSPEC)
     return result
 
 
 def has_current_header(notebook: nbformat.NotebookNode, header: list[nbformat.NotebookNode]) -> bool:
-    """True when the first two cells are exactly ``header`` and no other header cell is left below them."""
+    """True when the first two cells are exactly ``header``, no other header cell is left below them and the
+    kernelspec is ``KERNELSPEC``."""
     first = notebook.cells[:2]
     same = len(first) == 2 and all(
         (a.cell_type, a.source, a.get("id")) == (b.cell_type, b.source, b.get("id")) for a, b in zip(first, header))
-    return same and not any(is_header_cell(cell) for cell in notebook.cells[2:])
+    return (same and not any(is_header_cell(cell) for cell in notebook.cells[2:])
+            and notebook.metadata.get("kernelspec") == KERNELSPEC)
 
 
 def solution_notebooks(repo_root: Path = REPO_ROOT) -> list[Path]:
