@@ -1,4 +1,4 @@
-"""Three-fold comparison on the real Montgomery set: CFCM34 against the ladder, the reference and a MONAI U-Net.
+"""Three-fold comparison on the real Montgomery set: CFCM34 against two ladders, the reference and a MONAI U-Net.
 
 The fixed split tests on 22 images, where one image moves a mean by ~0.004 and one seed cannot separate two good
 models. Here every model trains on each of three stratified folds (72 train / 20 val / 46 test, from
@@ -64,16 +64,11 @@ def run_fold(model: str, fold: int, folds: int, data_dir: Path, epochs: int | No
     """Train ``model`` on fold ``fold`` in this process (one torch thread); return its measurements."""
     import torch
 
-    from course_lib.data import cross_validation_folds, prepare_arrays
+    from course_lib.data import cross_validation_folds, prepare_split
 
     torch.set_num_threads(1)
     config = recipe(model, epochs, size)
-    names = cross_validation_folds(folds)[fold]
-    everything = prepare_arrays(data_dir, size=config.size, progress=False)
-    index = {name: i for i, name in enumerate(everything["names"])}
-    splits = {key: {"images": everything["images"][[index[n] for n in cases]],
-                    "labels": everything["labels"][[index[n] for n in cases]], "names": cases}
-              for key, cases in names.items()}
+    splits = prepare_split(data_dir, size=config.size, split=cross_validation_folds(folds)[fold], progress=False)
     torch.manual_seed(config.seed)
     network = build(model, config)
     result = train_and_test(f"{model} fold {fold + 1}", network, splits, config)
@@ -141,9 +136,10 @@ def main() -> None:
             print("basicunet skipped: MONAI is not installed (pip install monai)")
             models.remove("basicunet")
 
-    from course_lib.data import prepare_arrays
+    from course_lib.data import prepare_split
 
-    prepare_arrays(arguments.data, size=recipe(models[0], arguments.epochs, arguments.size).size, progress=False)
+    # fill the cache once here, so the workers only read it
+    prepare_split(arguments.data, size=recipe(models[0], arguments.epochs, arguments.size).size, progress=False)
     print(f"{machine()}; {arguments.folds} folds; models {models}", flush=True)
     jobs = [(model, fold) for fold in range(arguments.folds) for model in models]
     with ProcessPoolExecutor(max_workers=arguments.workers, mp_context=multiprocessing.get_context("spawn")) as pool:

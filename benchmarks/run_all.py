@@ -17,7 +17,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--skip-montgomery", action="store_true", help="skip the few-minute training comparison")
     parser.add_argument("--with-folds", action="store_true",
-                        help="add the three-fold comparison of four models (about 40 minutes on 2 CPU cores)")
+                        help="add the three-fold comparison of five models (about 45 minutes on 2 CPU cores)")
     arguments = parser.parse_args()
     import torch
 

@@ -96,6 +96,14 @@ def test_prepare_split_on_the_course_data(montgomery_dir, isolated_data_root):
     assert splits["val"]["names"] == load_split()["val"]
     fraction = float(splits["train"]["labels"].mean())
     assert 0.1 < fraction < 0.6                                            # lungs fill a fair part of a cropped image
+    fold = cross_validation_folds()[1]
+    folded = prepare_split(montgomery_dir, size=32, split=fold, progress=False)
+    assert {k: v["images"].shape[0] for k, v in folded.items()} == {"train": 72, "val": 20, "test": 46}
+    assert folded["test"]["names"] == fold["test"]
+    first = fold["test"][0]
+    home = next(part for part in splits.values() if first in part["names"])  # where the course split put it
+    assert (folded["test"]["images"][0] == home["images"][home["names"].index(first)]).all(), \
+        "a case must get the same arrays whichever split it is handed out in"
 
 
 def test_prepare_split_needs_every_split_case(small_phantom_dir, isolated_data_root):

@@ -15,7 +15,7 @@ import os
 import zipfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 from PIL import Image
@@ -25,7 +25,7 @@ from course_lib import settings
 from course_lib.atomic import atomic_writer
 from course_lib.data.errors import DatasetError
 from course_lib.data.files import IMAGE_FOLDER, CaseFiles, find_cases, read_case
-from course_lib.data.splits import SPLIT_NAMES, load_split
+from course_lib.data.splits import load_split
 from course_lib.data.transforms import _size_pair, crop_case, resize_image, resize_label
 
 __all__ = ["prepare_arrays", "prepare_split", "prepare_case", "shrink_large", "cache_path"]
@@ -131,18 +131,21 @@ def prepare_arrays(dataset_dir: str | Path, names: Sequence[str] | None = None, 
     return result
 
 
-def prepare_split(dataset_dir: str | Path | None = None, size: int | Sequence[int] = 256, **options) -> dict[str, dict]:
-    """``prepare_arrays`` for the course split: {'train': ..., 'val': ..., 'test': ...} (96/20/22 cases).
+def prepare_split(dataset_dir: str | Path | None = None, size: int | Sequence[int] = 256,
+                  split: Mapping[str, Sequence[str]] | None = None, **options) -> dict[str, dict]:
+    """``prepare_arrays`` for a split: {'train': ..., 'val': ..., 'test': ...}, by default the course's (96/20/22).
 
-    ``dataset_dir`` defaults to :func:`course_lib.data.default_dataset`. The dataset must hold every
-    case the split names (both the real set and the phantom do). ``options`` go to ``prepare_arrays``.
+    ``split`` maps each part to case names, e.g. one of :func:`course_lib.data.cross_validation_folds`. All its
+    cases are prepared in one pass (and cached together), then handed out per part. ``dataset_dir`` defaults to
+    :func:`course_lib.data.default_dataset`. The dataset must hold every case the split names (both the real set
+    and the phantom do). ``options`` go to ``prepare_arrays``.
     """
     if dataset_dir is None:
         from course_lib.data.montgomery import default_dataset
 
         dataset_dir = default_dataset()
-    split = load_split()
-    everything = sorted(name for key in SPLIT_NAMES for name in split[key])
+    split = load_split() if split is None else split
+    everything = sorted(name for cases in split.values() for name in cases)
     missing = [n for n in everything if not (Path(dataset_dir) / IMAGE_FOLDER / f"{n}.png").is_file()]
     if missing:
         raise DatasetError(f"{dataset_dir} lacks {len(missing)} of the split's cases (e.g. {missing[:3]}); use the full "
@@ -151,7 +154,7 @@ def prepare_split(dataset_dir: str | Path | None = None, size: int | Sequence[in
     prepared = prepare_arrays(dataset_dir, names=everything, size=size, **options)
     index = {name: i for i, name in enumerate(prepared["names"])}
     result = {}
-    for key in SPLIT_NAMES:
-        rows = np.array([index[name] for name in split[key]])
-        result[key] = {"images": prepared["images"][rows], "labels": prepared["labels"][rows], "names": list(split[key])}
+    for key, cases in split.items():
+        rows = np.array([index[name] for name in cases])
+        result[key] = {"images": prepared["images"][rows], "labels": prepared["labels"][rows], "names": list(cases)}
     return result
