@@ -54,6 +54,24 @@ def montgomery_dir(request, real_montgomery_dir) -> Path:
 
 
 @pytest.fixture
+def strict_checks(monkeypatch) -> None:
+    """Exercise checks raise on failure, as under nbgrader (a test then asserts on the exception's message)."""
+    monkeypatch.setenv("COURSE_STRICT_CHECKS", "1")
+
+
+@pytest.fixture
+def student_session(monkeypatch) -> None:
+    """Exercise checks show their result instead of raising, as in a student's own Jupyter session."""
+    for name in ("COURSE_STRICT_CHECKS", "NBGRADER_EXECUTION"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def ok_lines(text: str) -> list[str]:
+    """The headings of the passed checks in printed output (each check prints its heading, then its message)."""
+    return [line for line in text.splitlines() if line.startswith("OK ")]
+
+
+@pytest.fixture
 def isolated_data_root(tmp_path, monkeypatch) -> Path:
     """Points ``settings.data_root()`` at an empty temporary folder (caches, downloads) for one test."""
     root = tmp_path / "data_root"

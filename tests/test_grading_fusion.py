@@ -5,7 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
+from conftest import ok_lines
 from course_lib.grading.fusion import check_concat_fusion, check_sum_fusion
+
+pytestmark = pytest.mark.usefixtures("strict_checks")
 
 
 # A correct learner, written here (not imported from course_lib).
@@ -24,10 +27,10 @@ def sum_fusion(decoder, skip):
 def test_correct_answers_pass_with_one_line_each_and_no_stderr(capfd):
     for seed in (0, 1, 2):
         check_concat_fusion(concat_fusion, seed=seed)
-        check_sum_fusion(sum_fusion, seed=seed, batch=1 + seed)
+        check_sum_fusion(sum_fusion, seed=seed)
     out, err = capfd.readouterr()
     assert err == ""
-    assert len(out.strip().splitlines()) == 6
+    assert len(ok_lines(out)) == 6, out
 
 
 def test_the_unfinished_stub_fails_saying_so():

@@ -9,6 +9,23 @@ from skimage.transform import resize
 from course_lib.data import transforms as reference
 from course_lib.grading import transforms as checks
 
+pytestmark = pytest.mark.usefixtures("strict_checks")
+
+
+def as_learner(library_class):
+    """The reference transform in a class of the test's own, as a learner who wraps it would write it (the
+    checkers refuse course_lib's own classes)."""
+
+    class Answer:
+        def __init__(self, *args, **kwargs):
+            self.transform = library_class(*args, **kwargs)
+
+        def __call__(self, data):
+            return self.transform(data)
+
+    Answer.__name__ = library_class.__name__
+    return Answer
+
 
 # --- the crop ---------------------------------------------------------------------------------
 class LabCrop:
@@ -41,11 +58,16 @@ class CropImageOnly(LabCrop):
 
 
 def test_reference_crop_passes_the_visible_and_hidden_checks(capsys):
-    checks.check_crop(reference.CropActualImage)
-    checks.check_crop(reference.CropActualImage, seed=2024, n_cases=60, hard=True)
+    checks.check_crop(as_learner(reference.CropActualImage))
+    checks.check_crop(as_learner(reference.CropActualImage), seed=2024, n_cases=60)
     captured = capsys.readouterr()
     assert "match the reference crop" in captured.out
     assert captured.err == ""
+
+
+def test_the_library_class_itself_is_refused():
+    with pytest.raises(AssertionError, match="course_lib's own"):
+        checks.check_crop(reference.CropActualImage)
 
 
 def test_lab_crop_is_told_about_the_missing_last_row_and_column():
@@ -84,8 +106,8 @@ class NoAntiAliasing(SmoothLabels):
 
 
 def test_reference_resize_passes(capsys):
-    checks.check_resize(reference.ResizeImage)
-    checks.check_resize(reference.ResizeImage, seed=77, n_cases=12, hard=True)
+    checks.check_resize(as_learner(reference.ResizeImage))
+    checks.check_resize(as_learner(reference.ResizeImage), seed=77, n_cases=12)
     assert capsys.readouterr().err == ""
 
 
@@ -126,8 +148,8 @@ class SameOrderEveryEpoch(SeparateShuffles):
 
 
 def test_reference_shuffle_passes(capsys):
-    checks.check_shuffle(reference.ShuffleData)
-    checks.check_shuffle(reference.ShuffleData, seed=31, hard=True)
+    checks.check_shuffle(as_learner(reference.ShuffleData))
+    checks.check_shuffle(as_learner(reference.ShuffleData), seed=31)
     assert capsys.readouterr().err == ""
 
 
@@ -226,8 +248,8 @@ class CorrectShift(RollShift):
         return data
 
 
-@pytest.mark.parametrize("answer", [reference.RandomShift, CorrectShift])
+@pytest.mark.parametrize("answer", [as_learner(reference.RandomShift), CorrectShift])
 def test_correct_shifts_pass(answer, capsys):
     checks.check_random_shift(answer)
-    checks.check_random_shift(answer, seed=5, hard=True)
+    checks.check_random_shift(answer, seed=5)
     assert capsys.readouterr().err == ""

@@ -9,11 +9,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import nbformat
 import pytest
 
 from grading_helpers import FIXTURE_RELEASE, FIXTURE_SOLUTIONS, REPO_ROOT, grade_id, is_solution, is_test, read
 from nbgrader_course import find_assignments
-from release import generate_release
+from release import TypedAnswersError, generate_release
 
 SOURCES = {"course": (REPO_ROOT / "solutions", REPO_ROOT / "notebooks"),
            "fixture": (FIXTURE_SOLUTIONS, FIXTURE_RELEASE)}
@@ -58,7 +59,8 @@ def test_committed_release_matches_a_fresh_one(regenerated, kind, name):
     _, release = SOURCES[kind]
     fresh_folder, committed_folder = regenerated[kind] / name, release / name
     fresh_files = sorted(p.relative_to(fresh_folder) for p in fresh_folder.rglob("*") if p.is_file())
-    committed_files = sorted(p.relative_to(committed_folder) for p in committed_folder.rglob("*") if p.is_file())
+    committed_files = sorted(relative for p in committed_folder.rglob("*") if p.is_file()
+                             and ".ipynb_checkpoints" not in (relative := p.relative_to(committed_folder)).parts)
     assert fresh_files == committed_files, f"{committed_folder}: files differ from a fresh release: run `make release`"
     for relative in fresh_files:
         if relative.suffix != ".ipynb":
@@ -112,3 +114,24 @@ def test_release_prunes_stale_assignments_and_keeps_other_files(regenerated):
     assert not (out / "99_gone").exists(), "a release folder without a source was not removed"
     assert (out / "README.md").read_text() == "not an assignment"
     assert find_assignments(out) == find_assignments(FIXTURE_SOLUTIONS)
+
+
+def test_a_release_keeps_lab_checkpoints_and_refuses_to_replace_typed_answers(tmp_path):
+    out = tmp_path / "release"
+    generate_release(FIXTURE_SOLUTIONS, out)
+    name = find_assignments(FIXTURE_SOLUTIONS)[0]
+    checkpoint = out / name / ".ipynb_checkpoints" / f"{name}-checkpoint.ipynb"
+    checkpoint.parent.mkdir()
+    checkpoint.write_text("JupyterLab's copy")
+    (out / name / "stale.txt").write_text("not in the release any more")
+    generate_release(FIXTURE_SOLUTIONS, out)
+    assert checkpoint.read_text() == "JupyterLab's copy" and not (out / name / "stale.txt").exists()
+
+    notebook = read(out / name / f"{name}.ipynb")
+    answered = next(cell for cell in notebook.cells if is_solution(cell))
+    answered.source = "def running_total(values):\n    return values  # a student's answer"
+    nbformat.write(notebook, out / name / f"{name}.ipynb")
+    before = (out / name / f"{name}.ipynb").read_text()
+    with pytest.raises(TypedAnswersError, match=f"{name}.ipynb \\(answer cells {grade_id(answered)}\\).*workspace/"):
+        generate_release(FIXTURE_SOLUTIONS, out)
+    assert (out / name / f"{name}.ipynb").read_text() == before, "the typed answers were replaced"

@@ -32,3 +32,12 @@ def test_data_root_defaults_to_the_checkout(monkeypatch):
     root = settings.repository_root()
     assert root is not None, "tests run from a checkout, which must be recognised"
     assert settings.data_root() == root / "data"
+
+
+@pytest.mark.parametrize("name", settings.STRICT_ENV_VARS)
+def test_each_variable_makes_exercise_checks_strict(monkeypatch, name):
+    for other in settings.STRICT_ENV_VARS:
+        monkeypatch.delenv(other, raising=False)
+    assert not settings.strict_checks(), "a student's own session shows failed checks instead of raising"
+    monkeypatch.setenv(name, "autograde")
+    assert settings.strict_checks()

@@ -24,13 +24,13 @@ import start_lab  # noqa: E402
 
 def test_student_launch_switches_nbgrader_off_for_that_process_only(tmp_path):
     launch = start_lab.build_launch("student", REPO_ROOT / "notebooks", 8999, open_browser=False, token="t0k",
-                                    private_config_dir=tmp_path)
+                                    private_config_dir=tmp_path / "config")
     disabled = [a for a in launch.argv if a.startswith("--ServerApp.jpserver_extensions=")]
     assert "--ServerApp.jpserver_extensions=nbgrader=False" in disabled
     assert all(a.endswith("=False") and "nbgrader" in a for a in disabled)
     assert f"--ServerApp.root_dir={REPO_ROOT / 'notebooks'}" in launch.argv
-    assert launch.env["JUPYTER_CONFIG_PATH"].split(os.pathsep)[0] == str(tmp_path / "student")
-    page_config = json.loads((tmp_path / "student" / "labconfig" / "page_config.json").read_text())
+    assert launch.env["JUPYTER_CONFIG_PATH"].split(os.pathsep)[0] == str(tmp_path / "config" / "student")
+    page_config = json.loads((tmp_path / "config" / "student" / "labconfig" / "page_config.json").read_text())
     assert page_config["disabledExtensions"][start_lab.NBGRADER_LAB_EXTENSION] is True
     assert launch.url == "http://localhost:8999/lab?token=t0k"
 
@@ -70,6 +70,35 @@ def _status(url: str) -> int:
         return error.code
 
 
+def test_the_workspace_is_made_once_and_never_overwritten(tmp_path):
+    release, workspace = tmp_path / "notebooks", tmp_path / "workspace"
+    (release / "01_a" / ".ipynb_checkpoints").mkdir(parents=True)
+    (release / "01_a" / "01_a.ipynb").write_text("release of 01")
+    (release / "01_a" / ".ipynb_checkpoints" / "01_a-checkpoint.ipynb").write_text("lab's own copy")
+    copied = start_lab.sync_workspace(release, workspace)
+    assert [p.relative_to(workspace).as_posix() for p in copied] == ["01_a/01_a.ipynb"]
+    assert not (workspace / "01_a" / ".ipynb_checkpoints").exists(), "JupyterLab's checkpoints are not copied"
+
+    (workspace / "01_a" / "01_a.ipynb").write_text("the student's answers")
+    (release / "01_a" / "01_a.ipynb").write_text("release of 01, regenerated")  # `make release` after an edit
+    (release / "02_b").mkdir()
+    (release / "02_b" / "02_b.ipynb").write_text("release of 02")               # a new assignment
+    copied = start_lab.sync_workspace(release, workspace)
+    assert [p.relative_to(workspace).as_posix() for p in copied] == ["02_b/02_b.ipynb"]
+    assert (workspace / "01_a" / "01_a.ipynb").read_text() == "the student's answers"
+
+    (workspace / "02_b" / "02_b.ipynb").unlink()  # the README's way to start an assignment afresh
+    assert start_lab.sync_workspace(release, workspace) == [workspace / "02_b" / "02_b.ipynb"]
+    assert (workspace / "02_b" / "02_b.ipynb").read_text() == "release of 02"
+    assert start_lab.sync_workspace(release, workspace) == []
+
+
+def test_the_workspace_is_git_ignored():
+    done = subprocess.run(["git", "check-ignore", "-q", "workspace/01_data_transforms/01_data_transforms.ipynb"],
+                          cwd=REPO_ROOT)
+    assert done.returncode == 0, "workspace/ must be git-ignored: it holds a student's own work"
+
+
 def _run_lab(mode: str, tmp_path: Path) -> tuple[int, str, str]:
     """Start the real command, return (status of /formgrader, the lab page, its printed output); stop it."""
     port, token = _free_port(), secrets.token_hex(8)
@@ -80,7 +109,8 @@ def _run_lab(mode: str, tmp_path: Path) -> tuple[int, str, str]:
     log_path = tmp_path / "lab.log"
     with log_path.open("w") as log:
         process = subprocess.Popen([sys.executable, str(REPO_ROOT / "tools" / "start_lab.py"), f"--{mode}",
-                                    "--no-browser", "--port", str(port), "--token", token],
+                                    "--no-browser", "--port", str(port), "--token", token,
+                                    "--workspace", str(tmp_path / "workspace")],
                                    env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             base = f"http://127.0.0.1:{port}"
@@ -119,6 +149,7 @@ def test_student_lab_has_no_instructor_tools(tmp_path):
     assert formgrader == 404, "nbgrader's formgrader is served to students"
     assert start_lab.NBGRADER_LAB_EXTENSION in _disabled_extensions(page)
     assert "notebooks will read data from" in output and "/lab?token=" in output
+    assert "made your workspace" in output and (tmp_path / "workspace" / "01_data_transforms").is_dir()
 
 
 def test_instructor_lab_has_formgrader(tmp_path):

@@ -66,8 +66,9 @@ def test_bad_inputs_are_refused_with_a_reason(cases):
 
 def test_the_widget_redraws_when_the_slider_moves(cases):
     pytest.importorskip("ipywidgets")
-    panel = build_viewer(*cases, names=["a", "b", "c"])
-    slider, image = panel.children
+    shown = build_viewer(*cases, names=["a", "b", "c"])
+    slider, image = shown.panel.children
+    assert shown.picture == image.value, "the static picture is the viewer's first view"
     assert slider.value == 0.5
     first = image.value
     assert first[:4] == b"\x89PNG"

@@ -1,9 +1,13 @@
 #!/usr/bin/env python3
-"""Start JupyterLab for the course: students on ``notebooks/``, instructors with nbgrader's tools.
+"""Start JupyterLab for the course: students in a workspace of their own, instructors with nbgrader's tools.
 
 ``make lab`` runs ``--student``: it prepares the dataset the notebooks use (the offline phantom set unless
-``$CFCM_DATA`` or a downloaded real set is there) and serves ``notebooks/`` with nbgrader switched off, because
-its formgrader and create-assignment toolbar are instructor tools that only confuse a first session.
+``$CFCM_DATA`` or a downloaded real set is there), copies the release (``notebooks/``) into the student's
+workspace (``workspace/``, git-ignored) and serves that with nbgrader switched off, because its formgrader and
+create-assignment toolbar are instructor tools that only confuse a first session. The workspace is made on the
+first start and never overwritten: later starts copy in only what it does not have yet (an assignment released
+since, or a notebook the student deleted to start afresh), so a student's answers survive `make release`, a
+`git pull` and every other make target.
 ``make instructor`` runs ``--instructor``: the repository root (``solutions/`` included) with nbgrader on.
 
 nbgrader is switched off for this one JupyterLab process only: its server extensions through command-line
@@ -17,12 +21,17 @@ import argparse
 import json
 import os
 import secrets
+import shutil
 import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+RELEASE_DIR = REPO_ROOT / "notebooks"
+WORKSPACE_DIR = REPO_ROOT / "workspace"
+# What JupyterLab and Python leave next to notebooks: never part of a release, never copied.
+NOT_COPIED = {".ipynb_checkpoints", "__pycache__"}
 PRIVATE_CONFIG_DIR = REPO_ROOT / "build" / "jupyter-config"
 NBGRADER_LAB_EXTENSION = "@jupyter/nbgrader"
 # Asks on first start whether to fetch news from the internet: noise for a student working offline.
@@ -77,6 +86,28 @@ def write_page_config(config_dir: Path, mode: str) -> Path:
     page_config.parent.mkdir(parents=True, exist_ok=True)
     page_config.write_text(json.dumps({"disabledExtensions": disabled}, indent=2) + "\n")
     return page_config
+
+
+def sync_workspace(release: Path, workspace: Path) -> list[Path]:
+    """Copy every release file that ``workspace`` does not have yet; never replace or delete one. Returns the copies.
+
+    A student's notebook therefore stays theirs, and deleting it (or any file) before the next start brings back
+    a fresh copy from the release.
+    """
+    if not release.is_dir():
+        raise SystemExit(f"start_lab: the release folder {release} does not exist; run `make release` first.")
+    copied = []
+    for source in sorted(release.rglob("*")):
+        relative = source.relative_to(release)
+        if source.is_dir() or NOT_COPIED & set(relative.parts):
+            continue
+        target = workspace / relative
+        if target.exists():
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(source, target)
+        copied.append(target)
+    return copied
 
 
 def prepare_data() -> Path:
@@ -138,7 +169,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     mode = parser.add_mutually_exclusive_group(required=True)
     mode.add_argument("--student", action="store_const", dest="mode", const="student",
-                      help="serve notebooks/ without nbgrader's instructor tools; prepare the data first")
+                      help="serve the student's workspace (a copy of notebooks/) without nbgrader's instructor "
+                           "tools; prepare the data first")
     mode.add_argument("--instructor", action="store_const", dest="mode", const="instructor",
                       help="serve the repository root (solutions/, notebooks/) with nbgrader's tools")
     parser.add_argument("--port", type=int, default=None,
@@ -146,16 +178,30 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--ip", default=LOCALHOST, help=f"address to listen on (default {LOCALHOST})")
     parser.add_argument("--no-browser", action="store_true", help="do not open a web browser")
     parser.add_argument("--root", type=Path, default=None,
-                        help="folder to serve instead of the default (notebooks/ for students, the repository root "
-                             "for instructors)")
+                        help="folder to serve instead of the default (the workspace for students, the repository "
+                             "root for instructors); nothing is copied into it")
+    parser.add_argument("--workspace", type=Path, default=WORKSPACE_DIR,
+                        help=f"the student's workspace (default {WORKSPACE_DIR.relative_to(REPO_ROOT)}/): made from "
+                             "the release on the first start, never overwritten")
     parser.add_argument("--token", default=None, help="access token (default: a random one, printed in the URL)")
     return parser.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
-    default_root = REPO_ROOT / "notebooks" if args.mode == "student" else REPO_ROOT
-    root = (args.root or default_root).resolve()
+    if args.mode == "student" and args.root is None:
+        workspace = args.workspace.resolve()
+        fresh = not workspace.exists()
+        copied = sync_workspace(RELEASE_DIR, workspace)
+        if fresh:
+            print(f"start_lab: made your workspace {workspace} from the release: your notebooks and answers live "
+                  "there (git ignores it; nothing overwrites it)", flush=True)
+        elif copied:
+            print(f"start_lab: copied {len(copied)} new file(s) from the release into {workspace} (nothing of yours "
+                  "was replaced): " + ", ".join(str(path.relative_to(workspace)) for path in copied), flush=True)
+        root = workspace
+    else:
+        root = (args.root or REPO_ROOT).resolve()
     if args.port is not None and not port_is_free(args.port, args.ip if args.ip != "0.0.0.0" else ""):
         raise SystemExit(f"start_lab: port {args.port} is taken; pass another --port or leave it out.")
     port = args.port if args.port is not None else first_free_port(host=args.ip if args.ip != "0.0.0.0" else "")

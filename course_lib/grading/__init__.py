@@ -1,18 +1,12 @@
 """Checkers that the notebooks' test cells call: one module per notebook, shared helpers in ``core``.
 
 ``transforms`` (notebook 1), ``fusion`` (2), ``convlstm`` (3) and ``cfcm`` (4) are imported by name, e.g.
-``from course_lib.grading.transforms import check_crop``; importing this package stays cheap (no torch).
+``from course_lib.grading.transforms import check_crop``; ``feedback`` shows their results and each
+notebook's progress. Importing this package stays cheap (no torch).
 """
 
-from course_lib.grading.core import (
-    assert_matches,
-    call_learner,
-    compare_with_reference,
-    describe,
-    passed,
-    quiet,
-    require_defined_in_notebook,
-)
+from course_lib.grading.core import call_learner, describe, quiet, refusal, require_defined_in_notebook
+from course_lib.grading.feedback import exercise_check, show_progress
 
-__all__ = ["assert_matches", "call_learner", "compare_with_reference", "describe", "passed", "quiet",
-           "require_defined_in_notebook"]
+__all__ = ["call_learner", "describe", "exercise_check", "quiet", "refusal", "require_defined_in_notebook",
+           "show_progress"]

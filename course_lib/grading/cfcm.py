@@ -4,9 +4,10 @@ The references are ``course_lib.losses`` (``dice``, ``dice_score``, ``dice_loss`
 the decoder is graded by running a small library CFCM on a random image, handing the learner the encoder's
 stages and the model's own ConvLSTM cells and hand-off layers (so both use the same weights), and comparing
 the learner's result with what the library's CFCM feeds its head (captured with a forward hook) and the
-logits that follow. Inputs are random from a fixed seed, so a grade is reproducible. A failure raises
-``AssertionError`` saying which case differs, how, and the likely fix; a success prints one line; nothing
-goes to stderr.
+logits that follow. Every check tries every graded behaviour (shapes, edge cases, gradients; networks of
+two, three and four levels); the hidden tests run the same checks with other seeds. Inputs are random from
+a fixed seed, so a grade is reproducible. A failure says which case differs, how, and the likely fix (a cause
+is named only once the answer is shown to have it); a success returns one line; nothing goes to stderr.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from typing import Any
 import torch
 from torch import nn
 
-from course_lib.grading.core import call_learner, passed, quiet, require_defined_in_notebook
+from course_lib.grading.core import call_learner, close, quiet, require_defined_in_notebook, worst_difference
+from course_lib.grading.feedback import exercise_check
 from course_lib.losses import EPS
 from course_lib.losses import dice as reference_dice
 from course_lib.losses import dice_loss as reference_dice_loss
@@ -26,19 +28,14 @@ from course_lib.nn import CFCM
 
 __all__ = ["check_dice", "check_dice_score_and_loss", "check_cfcm_decoder"]
 
+NOTEBOOK = "04_cfcm_training"
 Stages = list[tuple[torch.Tensor, list[torch.Tensor]]]
+# (layers, base, size, batch) of the networks the decoder is tried on: CFCM34's four stages, then three and two
+DECODER_NETWORKS = (((3, 4, 6, 3), 2, 32, 2), ((2, 3, 2), 3, 24, 1), ((2, 2), 2, 16, 3))
 
 
 def _close(actual: torch.Tensor, expected: torch.Tensor, rtol: float = 1e-4, atol: float = 1e-6) -> bool:
-    return actual.shape == expected.shape and bool(torch.allclose(actual, expected, rtol=rtol, atol=atol))
-
-
-def _worst(actual: torch.Tensor, expected: torch.Tensor) -> str:
-    difference = (actual - expected).abs()
-    position = tuple(int(index) for index in torch.unravel_index(torch.argmax(difference), difference.shape))
-    where = f" at index {position}" if position else ""
-    return (f"the largest difference is {float(difference.max()):.4g}{where} "
-            f"(yours {float(actual[position]):.6g}, expected {float(expected[position]):.6g})")
+    return close(actual, expected, rtol=rtol, atol=atol)
 
 
 def _tensor(value: Any, what: str) -> torch.Tensor:
@@ -55,10 +52,14 @@ def _dice_cases(seed: int) -> list[tuple[str, torch.Tensor, torch.Tensor]]:
     """(description, probabilities, binary truth) pairs of several shapes, plus the edge cases."""
     generator = torch.Generator().manual_seed(seed)
     cases = []
-    for shape in ((3, 1, 8, 8), (2, 5, 7), (4, 2, 6, 5)):
+    for shape in ((3, 1, 8, 8), (2, 5, 7), (4, 2, 6, 5), (1, 1, 5, 5)):
         prediction = torch.rand(*shape, generator=generator)
         truth = (torch.rand(*shape, generator=generator) > 0.6).float()
         cases.append((f"random probabilities and labels of shape {shape}", prediction, truth))
+    faint = torch.rand(2, 1, 2, 2, generator=generator) * 0.05
+    one_pixel = torch.zeros(2, 1, 2, 2)
+    one_pixel[:, 0, 0, 1] = 1.0
+    cases.append(("a faint prediction on a one-pixel mask (where EPS matters)", faint, one_pixel))
     mask = (torch.rand(2, 1, 6, 6, generator=generator) > 0.5).float()
     empty = torch.zeros(2, 1, 6, 6)
     cases.append(("a perfect binary prediction (prediction == truth)", mask.clone(), mask))
@@ -98,10 +99,11 @@ def _dice_advice(result: torch.Tensor, prediction: torch.Tensor, truth: torch.Te
 # ----------------------------------------------------------------------------------------------
 # exercise 1: dice
 # ----------------------------------------------------------------------------------------------
-def check_dice(dice: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seed: int = 0) -> None:
+@exercise_check(NOTEBOOK, 1, "the Dice coefficient, one value per image (dice)", points=2)
+def check_dice(dice: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seed: int = 0) -> str:
     """``dice(prediction, truth)`` must equal ``course_lib.losses.dice``: one value per sample, (N,), with
     EPS = 0.001, on several shapes and the edge cases, and pass the same gradient back to ``prediction``."""
-    require_defined_in_notebook(dice)
+    require_defined_in_notebook(dice, exercise="dice")
     cases = _dice_cases(seed)
     for description, prediction, truth in cases:
         expected = reference_dice(prediction, truth)
@@ -120,7 +122,7 @@ def check_dice(dice: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, se
                 advice = "sum over every axis except the batch axis (axis 0)."
             raise AssertionError(f"{call}: got shape {tuple(result.shape)}, expected ({batch},): {advice}")
         if not _close(result, expected):
-            raise AssertionError(f"{call}: {_worst(result, expected)}.{_dice_advice(result, prediction, truth)}")
+            raise AssertionError(f"{call}: {worst_difference(result, expected)}.{_dice_advice(result, prediction, truth)}")
     # the loss is built on dice: its gradient must be the reference's
     _, prediction, truth = cases[0]
     mine = prediction.clone().requires_grad_(True)
@@ -136,8 +138,9 @@ def check_dice(dice: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, se
     if mine.grad is None or not _close(mine.grad, theirs.grad, rtol=1e-3, atol=1e-6):
         raise AssertionError("dice: the values are right but the gradient with respect to the prediction differs "
                              "from the reference's; use only differentiable torch operations on the prediction.")
-    passed(f"dice: matches course_lib.losses.dice on {len(cases)} cases (3 shapes, perfect, empty, disjoint) "
-           f"and passes the same gradient back (seed {seed}).")
+    return (f"matches course_lib.losses.dice on {len(cases)} cases (4 shapes, a batch of one among them; a faint "
+            f"prediction where EPS matters; perfect, empty and disjoint masks) and passes the same gradient back "
+            f"(seed {seed}).")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -153,12 +156,13 @@ def _scalar(result: Any, call: str) -> torch.Tensor:
     return result
 
 
+@exercise_check(NOTEBOOK, 2, "the score and the loss (dice_score, dice_loss)", points=1)
 def check_dice_score_and_loss(dice_score: Callable[..., torch.Tensor], dice_loss: Callable[..., torch.Tensor], *,
-                              seed: int = 0) -> None:
+                              seed: int = 0) -> str:
     """``dice_score`` (mean Dice) and ``dice_loss`` (mean of 1 - Dice) must equal course_lib.losses' as 0-d
     tensors, and the loss must pass the reference's gradient back to the prediction."""
-    require_defined_in_notebook(dice_score)
-    require_defined_in_notebook(dice_loss)
+    require_defined_in_notebook(dice_score, exercise="dice_score")
+    require_defined_in_notebook(dice_loss, exercise="dice_loss")
     cases = _dice_cases(seed + 1)
     for description, prediction, truth in cases:
         for name, function, reference in (("dice_score", dice_score, reference_dice_score),
@@ -196,8 +200,8 @@ def check_dice_score_and_loss(dice_score: Callable[..., torch.Tensor], dice_loss
     if mine.grad is None or not _close(mine.grad, theirs.grad, rtol=1e-3, atol=1e-7):
         raise AssertionError("dice_loss: the value is right but its gradient with respect to the prediction differs "
                              "from the reference's.")
-    passed(f"dice_score and dice_loss: match course_lib.losses on {len(cases)} cases, 0-d tensors, "
-           f"and the loss's gradient is the reference's (seed {seed}).")
+    return (f"dice_score and dice_loss match course_lib.losses on {len(cases)} cases as 0-d tensors, and the loss's "
+            f"gradient is the reference's (seed {seed}).")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -247,16 +251,26 @@ def _fresh_stages(stages: Stages) -> Stages:
     return [(output, [block.clone() for block in ladder]) for output, ladder in stages]
 
 
-def check_cfcm_decoder(decode: Callable[[Stages, nn.ModuleList, nn.ModuleList], torch.Tensor], *, seed: int = 0,
-                       layers: Sequence[int] = (3, 4, 6, 3), base: int = 2, size: int = 32, batch: int = 2) -> None:
-    """``decode(stages, memories, handoffs)`` must give what course_lib's CFCM feeds its head.
+Decoder = Callable[[Stages, nn.ModuleList, nn.ModuleList], torch.Tensor]
 
-    A ``CFCM(layers, base=base)`` with random weights (seed ``seed``) runs on a random (batch, 1, size, size)
-    image; the learner gets ``model.encoder(x)`` (per stage, shallow first: ``(output, ladder)``), the model's
-    ``memories`` and ``handoffs``, and must return the last hidden output of the shallowest level,
-    (batch, base, size / 2, size / 2). The head applied to it must then give the model's logits.
-    """
-    require_defined_in_notebook(decode)
+
+@exercise_check(NOTEBOOK, 3, "decode from coarse to fine (decode_coarse_to_fine)", points=3)
+def check_cfcm_decoder(decode: Decoder, *, seed: int = 0) -> str:
+    """``decode(stages, memories, handoffs)`` must give what course_lib's CFCM feeds its head, for every network
+    in ``DECODER_NETWORKS`` (four, three and two levels: a decoder must not assume CFCM34's depth)."""
+    require_defined_in_notebook(decode, exercise="decode")
+    for offset, (layers, base, size, batch) in enumerate(DECODER_NETWORKS):
+        _check_decoder_once(decode, seed + offset, layers, base, size, batch)
+    networks = "; ".join(f"layers {list(layers)}, base {base}, {size}x{size}" for layers, base, size, _ in
+                         DECODER_NETWORKS)
+    return f"gives course_lib's CFCM the same head input and logits for {networks} (seed {seed})."
+
+
+def _check_decoder_once(decode: Decoder, seed: int, layers: Sequence[int], base: int, size: int, batch: int) -> None:
+    """One random ``CFCM(layers, base=base)`` on a random (batch, 1, size, size) image: the learner gets
+    ``model.encoder(x)`` (per stage, shallow first: ``(output, ladder)``), the model's ``memories`` and
+    ``handoffs``, and must return the last hidden output of the shallowest level, (batch, base, size / 2,
+    size / 2). The head applied to it must then give the model's logits."""
     torch.manual_seed(seed)
     model = CFCM(tuple(layers), base=base).eval()
     with torch.no_grad():  # non-zero biases, so that every path (cell, hidden, hand-off) leaves a trace
@@ -293,12 +307,10 @@ def check_cfcm_decoder(decode: Callable[[Stages, nn.ModuleList, nn.ModuleList], 
         raise AssertionError(f"{description}: got shape {tuple(result.shape)}, expected {tuple(expected.shape)}."
                              f"{advice}")
     if not _close(result, expected):
-        raise AssertionError(f"{description} differs from course_lib's CFCM: {_worst(result, expected)}."
+        raise AssertionError(f"{description} differs from course_lib's CFCM: {worst_difference(result, expected)}."
                              f"{_decoder_advice(result, stages, model)}")
     with torch.no_grad(), quiet():
         rebuilt = model.head(result)
     if not _close(rebuilt, logits):
         raise AssertionError(f"{description}: your output matches, but the head's logits differ from the model's "
-                             f"({_worst(rebuilt, logits)}); return a tensor that has not been changed in place.")
-    passed(f"decode: gives course_lib's CFCM (layers {list(layers)}, base {base}, {size}x{size}) the same head "
-           f"input and logits (seed {seed}).")
+                             f"({worst_difference(rebuilt, logits)}); return a tensor that has not been changed in place.")

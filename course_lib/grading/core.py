@@ -3,23 +3,24 @@
 nbgrader gives a test cell zero points when it raises *or* writes anything to stderr, and full points
 otherwise. The helpers here make both outcomes deliberate:
 
-* ``quiet()`` silences warnings and stderr (Python's ``sys.stderr`` and the process's file descriptor 2)
-  while learner or library code runs inside a checker, so a correct answer is never zeroed by noise;
+* ``quiet()`` silences warnings, logging and stderr (Python's ``sys.stderr`` and the process's file
+  descriptor 2) while learner or library code runs inside a checker, so a correct answer is never zeroed
+  by noise, the learner's own debugging output included;
 * ``call_learner`` runs the learner's code quietly and turns any exception into an ``AssertionError``
-  whose message names the exercise, the call and the error, so the feedback is readable;
-* ``compare_with_reference`` and ``assert_matches`` compare a learner's function with the reference on
-  random inputs drawn from a fixed seed (a grade is reproducible) and say which input, which value,
-  expected versus got, and a hint;
+  whose message names the exercise, the call and the error, so the feedback is readable; ``refusal`` does
+  the same for a call that is meant to raise;
+* ``close`` and ``worst_difference`` compare tensors and say where they differ most;
 * ``require_defined_in_notebook`` refuses a graded answer that is the course library's own object.
 
-Nothing here imports torch: tensors are recognised through ``sys.modules`` so that the notebook-1
-checkers stay light.
+What a check then shows the student is ``course_lib.grading.feedback``'s business. Nothing here imports
+torch: tensors are recognised through ``sys.modules`` so that the notebook-1 checkers stay light.
 """
 
 from __future__ import annotations
 
 import contextlib
 import io
+import logging
 import os
 import sys
 import tempfile
@@ -35,11 +36,11 @@ __all__ = [
     "LIBRARY_PACKAGE",
     "quiet",
     "call_learner",
+    "refusal",
     "require_defined_in_notebook",
     "describe",
-    "assert_matches",
-    "compare_with_reference",
-    "passed",
+    "close",
+    "worst_difference",
 ]
 
 LIBRARY_PACKAGE = "course_lib"
@@ -67,8 +68,19 @@ def _fd_silenced(fd: int) -> Iterator[None]:
 
 
 @contextlib.contextmanager
+def _logging_off() -> Iterator[None]:
+    """No log record is emitted for the duration (a handler may hold the real stderr, beyond redirection)."""
+    previous = logging.root.manager.disable
+    logging.disable(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logging.disable(previous)
+
+
+@contextlib.contextmanager
 def quiet() -> Iterator[io.StringIO]:
-    """Run a block with warnings ignored and stderr swallowed; yields what was written to ``sys.stderr``.
+    """Run a block with warnings and logging off and stderr swallowed; yields what was written to ``sys.stderr``.
 
     stdout is left alone: prints are harmless for nbgrader and learners may debug with them.
     """
@@ -78,7 +90,7 @@ def quiet() -> Iterator[io.StringIO]:
             stream.flush()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with contextlib.redirect_stderr(captured), _fd_silenced(2):
+        with contextlib.redirect_stderr(captured), _fd_silenced(2), _logging_off():
             yield captured
 
 
@@ -116,6 +128,26 @@ def call_learner(function: Callable[..., Any], *args: Any, exercise: str, call: 
     except Exception as error:  # noqa: BLE001 - every crash of learner code is reported as a failed check
         raise AssertionError(f"{exercise}: {what} raised {type(error).__name__}{_learner_line(error)}: "
                              f"{error}") from None
+
+
+def refusal(function: Callable[..., Any], *args: Any, exercise: str, call: str,
+            expected: tuple[type[BaseException], ...] = (ValueError,)) -> BaseException | str:
+    """The error ``function(*args)`` raised when it is one of ``expected`` (a refusal of bad input, as asked);
+    otherwise a description of what the call did instead ("returned a result", "raised TypeError (...)").
+
+    An unstarted answer (``NotImplementedError``) fails with the same advice as ``call_learner`` gives.
+    """
+    try:
+        with quiet():
+            function(*args)
+    except expected as error:
+        return error
+    except NotImplementedError:
+        raise AssertionError(f"{exercise}: {call} raised NotImplementedError. Replace `raise NotImplementedError()` "
+                             "with your code, run that cell, then this one.") from None
+    except Exception as error:  # noqa: BLE001 - any other failure is reported as what the answer did
+        return f"raised {type(error).__name__} ({error}){_learner_line(error)}"
+    return "returned a result"
 
 
 # ----------------------------------------------------------------------------------------------
@@ -167,17 +199,11 @@ def require_defined_in_notebook(obj: Any, *, exercise: str | None = None,
 
 
 # ----------------------------------------------------------------------------------------------
-# comparing values
+# describing and comparing values
 # ----------------------------------------------------------------------------------------------
 def _is_tensor(value: Any) -> bool:
     torch = sys.modules.get("torch")
     return torch is not None and isinstance(value, torch.Tensor)
-
-
-def _as_numpy(value: Any) -> np.ndarray:
-    if _is_tensor(value):
-        return value.detach().cpu().numpy()
-    return np.asarray(value)
 
 
 def describe(value: Any) -> str:
@@ -192,77 +218,21 @@ def describe(value: Any) -> str:
     return f"{type(value).__name__} {text if len(text) < 40 else text[:37] + '...'}"
 
 
-def assert_matches(got: Any, expected: Any, *, what: str, hint: str = "", rtol: float = 1e-5,
-                   atol: float = 1e-6) -> None:
-    """Assert ``got`` equals ``expected`` (arrays/tensors to tolerance, sequences and dicts item by item).
+def close(actual: Any, expected: Any, rtol: float = 1e-4, atol: float = 1e-5) -> bool:
+    """True when two tensors of one shape agree to tolerance (the one comparison every checker uses)."""
+    import torch
 
-    The message names ``what``, the kind of mismatch (type, shape, value), the first differing index with
-    both values, and ends with ``hint``.
-    """
-    tail = f" Hint: {hint}" if hint else ""
-    if isinstance(expected, dict):
-        if not isinstance(got, dict):
-            raise AssertionError(f"{what}: got {describe(got)}, expected a dict.{tail}")
-        missing = [key for key in expected if key not in got]
-        if missing:
-            raise AssertionError(f"{what}: the result lacks the key(s) {missing}.{tail}")
-        for key, value in expected.items():
-            assert_matches(got[key], value, what=f"{what}[{key!r}]", hint=hint, rtol=rtol, atol=atol)
-        return
-    if isinstance(expected, (list, tuple)) and not isinstance(got, (np.ndarray, str)) and not _is_tensor(got):
-        if not isinstance(got, (list, tuple)) or len(got) != len(expected):
-            raise AssertionError(f"{what}: got {describe(got)}, expected {describe(expected)}.{tail}")
-        for index, (item, want) in enumerate(zip(got, expected)):
-            assert_matches(item, want, what=f"{what}[{index}]", hint=hint, rtol=rtol, atol=atol)
-        return
-    if isinstance(expected, (np.ndarray, float, int, np.number)) or _is_tensor(expected):
-        if _is_tensor(expected) and not _is_tensor(got):
-            raise AssertionError(f"{what}: got {describe(got)}, expected {describe(expected)}.{tail}")
-        try:
-            actual = _as_numpy(got).astype(np.float64)
-        except (TypeError, ValueError):
-            raise AssertionError(f"{what}: got {describe(got)}, expected {describe(expected)}.{tail}") from None
-        wanted = _as_numpy(expected).astype(np.float64)
-        if actual.shape != wanted.shape:
-            raise AssertionError(f"{what}: got shape {actual.shape}, expected {wanted.shape}.{tail}")
-        close = np.isclose(actual, wanted, rtol=rtol, atol=atol, equal_nan=True)
-        if not close.all():
-            index = tuple(int(i) for i in np.argwhere(~close)[0])
-            where = f" at index {index}" if index else ""
-            raise AssertionError(f"{what}: {int((~close).sum())} of {close.size} values differ; first{where}: "
-                                 f"got {actual[index]:.6g}, expected {wanted[index]:.6g}.{tail}")
-        return
-    if got != expected:
-        raise AssertionError(f"{what}: got {describe(got)}, expected {describe(expected)}.{tail}")
+    return tuple(actual.shape) == tuple(expected.shape) and bool(
+        torch.allclose(actual.detach().float(), expected.detach().float(), rtol=rtol, atol=atol))
 
 
-def _describe_inputs(args: Sequence[Any]) -> str:
-    return ", ".join(describe(arg) for arg in args)
+def worst_difference(actual: Any, expected: Any) -> str:
+    """Where two tensors of one shape differ most, with both values, for a failure message."""
+    import torch
 
-
-def compare_with_reference(candidate: Callable[..., Any], reference: Callable[..., Any],
-                           make_inputs: Callable[[np.random.Generator], Sequence[Any]], *, exercise: str,
-                           seed: int = 0, n_cases: int = 5, hint: str = "", rtol: float = 1e-5,
-                           atol: float = 1e-6) -> None:
-    """Compare ``candidate(*inputs)`` with ``reference(*inputs)`` on ``n_cases`` random inputs.
-
-    ``make_inputs(rng)`` draws one case from a ``numpy.random.Generator`` seeded with ``seed``, so the same
-    submission always gets the same grade. Each call gets its own copy of the inputs (a learner that
-    modifies its arguments in place cannot change the reference's inputs). Prints one line on success.
-    """
-    import copy
-
-    rng = np.random.default_rng(seed)
-    for case in range(n_cases):
-        inputs = list(make_inputs(rng))
-        with quiet():
-            expected = reference(*copy.deepcopy(inputs))
-        call = f"{exercise}({_describe_inputs(inputs)})"
-        got = call_learner(candidate, *copy.deepcopy(inputs), exercise=exercise, call=call)
-        assert_matches(got, expected, what=f"case {case + 1} of {n_cases}, {call}", hint=hint, rtol=rtol, atol=atol)
-    passed(f"{exercise}: matches the reference on {n_cases} random cases (seed {seed}).")
-
-
-def passed(message: str) -> None:
-    """Print a success line to stdout (never stderr: nbgrader would score the cell zero)."""
-    print(f"OK  {message}", file=sys.stdout)
+    actual, expected = actual.detach().float(), expected.detach().float()
+    difference = (actual - expected).abs()
+    position = tuple(int(index) for index in torch.unravel_index(torch.argmax(difference), difference.shape))
+    where = f" at index {position}" if position else ""
+    return (f"the largest difference is {float(difference.max()):.4g}{where} "
+            f"(yours {float(actual[position]):.6g}, expected {float(expected[position]):.6g})")

@@ -7,22 +7,14 @@ is redrawn in place (IPython ``display`` handle) at the end of each epoch only.
 from __future__ import annotations
 
 import math
-import sys
 from typing import TYPE_CHECKING
+
+from course_lib.viz.notebook import in_kernel
 
 if TYPE_CHECKING:  # imported lazily at run time: matplotlib and IPython are optional for the core
     from matplotlib.figure import Figure
 
     from course_lib.train.results import History
-
-
-def in_notebook() -> bool:
-    """True inside a Jupyter kernel (where a figure can be displayed and updated)."""
-    shell = sys.modules.get("IPython")
-    if shell is None:
-        return False
-    ip = shell.get_ipython()
-    return ip is not None and "IPKernelApp" in getattr(ip, "config", {})
 
 
 def epoch_line(history: "History", total_epochs: int | None = None) -> str:
@@ -64,7 +56,7 @@ class LiveCurves:
     def __init__(self, title: str = "training", total_epochs: int | None = None, notebook: bool | None = None) -> None:
         self.title = title
         self.total_epochs = total_epochs
-        self.notebook = in_notebook() if notebook is None else notebook
+        self.notebook = in_kernel() if notebook is None else notebook
         self._figure = None
         self._handle = None
 

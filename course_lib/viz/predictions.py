@@ -3,8 +3,9 @@
 A network gives a probability per pixel; the mask is where it exceeds a threshold (0.5 by default). Seeing
 the prediction and its errors (false positives red, false negatives blue) at several thresholds shows whether
 a low Dice comes from an uncertain border or from a gross mistake. In a live notebook ``show_predictions``
-returns an ipywidgets panel (threshold slider, figure redrawn as PNG); elsewhere (CI, a plain export, no
-ipywidgets) a static figure at the given threshold. ipywidgets is imported only where the panel is built.
+returns an ipywidgets panel (threshold slider, figure redrawn as PNG) after a picture of its first view, which
+exported and graded copies still show; elsewhere (no ipywidgets, no kernel) a static figure at the given
+threshold. ipywidgets is imported only where the panel is built.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import torch
 from matplotlib.figure import Figure
 
 from course_lib.losses import dice
-from course_lib.viz.explorer import figure_png, widgets_usable
+from course_lib.viz.notebook import PanelWithPicture, figure_png, widgets_usable
 from course_lib.viz.overlays import overlay
 
 __all__ = ["dice_at", "dice_by_threshold", "draw_predictions", "build_viewer", "show_predictions"]
@@ -96,8 +97,9 @@ def draw_predictions(images: np.ndarray, labels: np.ndarray, probabilities: np.n
 
 
 def build_viewer(images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray,
-                 names: Sequence[str] | None = None, threshold: float = 0.5, dpi: int = 80) -> Any:
-    """The ipywidgets panel: a threshold slider above the prediction figure (a PNG redrawn when it moves)."""
+                 names: Sequence[str] | None = None, threshold: float = 0.5, dpi: int = 80) -> PanelWithPicture:
+    """The ipywidgets panel: a threshold slider above the prediction figure (a PNG redrawn when it moves), with
+    a picture of its first view."""
     import ipywidgets as widgets
 
     images, labels, probabilities = _check(images, labels, probabilities)
@@ -110,7 +112,7 @@ def build_viewer(images: np.ndarray, labels: np.ndarray, probabilities: np.ndarr
 
     slider.observe(redraw, names="value")
     redraw()
-    return widgets.VBox([slider, image])
+    return PanelWithPicture(widgets.VBox([slider, image]), picture=image.value)
 
 
 def show_predictions(images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray,

@@ -2,14 +2,14 @@
 
 Notebook 3 steps a cell through the block outputs of one encoder stage. In a live notebook
 `explore_convlstm` returns an ipywidgets panel (a slider over the steps, a channel menu and the
-figure, redrawn as PNG so it works with the default inline backend and without ipympl); where
-widgets cannot be shown (no ipywidgets, no kernel: CI, a plain export) it returns a static figure
-of every step instead. ipywidgets is imported only inside the functions that need it.
+figure, redrawn as PNG so it works with the default inline backend and without ipympl), shown after a
+picture of its first view so that exported and graded copies still show it; where widgets cannot be
+shown at all (no ipywidgets, no kernel) it returns a static figure of every step instead. ipywidgets is
+imported only inside the functions that need it.
 """
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +18,8 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 from torch import nn
+
+from course_lib.viz.notebook import PanelWithPicture, figure_png, widgets_usable
 
 # What each map is called in the figures, in the order the step figure shows them.
 STEP_PANELS = (
@@ -242,28 +244,11 @@ def draw_sequence(trace: ConvLSTMTrace, channel: int = 0) -> Figure:
     return figure
 
 
-def figure_png(figure: Figure, dpi: int = 80) -> bytes:
-    """The figure as PNG bytes, drawn without pyplot (so it works under any matplotlib backend)."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=dpi)
-    return buffer.getvalue()
-
-
-def widgets_usable() -> bool:
-    """True inside a running Jupyter kernel with ipywidgets installed: the only place a slider can be moved."""
-    try:
-        import ipywidgets  # noqa: F401
-        from IPython import get_ipython
-    except ImportError:
-        return False
-    shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
-
-
-def build_explorer(trace: ConvLSTMTrace, channel: int | None = None, dpi: int = 80) -> Any:
+def build_explorer(trace: ConvLSTMTrace, channel: int | None = None, dpi: int = 80) -> PanelWithPicture:
     """The ipywidgets panel: a step slider, a channel menu (busiest channels first) and the step figure.
 
-    The figure is an ``ipywidgets.Image`` holding a PNG that is redrawn whenever a control changes.
+    The figure is an ``ipywidgets.Image`` holding a PNG that is redrawn whenever a control changes; the
+    panel comes with a picture of its first view (step 0, the chosen channel).
     """
     import ipywidgets as widgets
 
@@ -282,7 +267,8 @@ def build_explorer(trace: ConvLSTMTrace, channel: int | None = None, dpi: int = 
     step_slider.observe(redraw, names="value")
     channel_menu.observe(redraw, names="value")
     redraw()
-    return widgets.VBox([widgets.HBox([step_slider, channel_menu]), image])
+    panel = widgets.VBox([widgets.HBox([step_slider, channel_menu]), image])
+    return PanelWithPicture(panel, picture=image.value)
 
 
 def explore_convlstm(trace: ConvLSTMTrace, channel: int | None = None, interactive: bool | None = None) -> Any:

@@ -7,8 +7,9 @@ import torch
 from matplotlib.figure import Figure
 
 from course_lib.nn import ConvLSTMCell, unroll
-from course_lib.viz.explorer import (ConvLSTMTrace, build_explorer, draw_sequence, draw_step, explore_convlstm,
-                                     figure_png, trace_convlstm, widgets_usable)
+from course_lib.viz.convlstm_explorer import (ConvLSTMTrace, build_explorer, draw_sequence, draw_step,
+                                              explore_convlstm, trace_convlstm)
+from course_lib.viz.notebook import figure_png, widgets_usable
 
 STEPS, IN_CHANNELS, HIDDEN, SIZE = 4, 3, 5, 9
 
@@ -95,12 +96,13 @@ def test_busiest_channel_comes_first(trace):
 
 def test_the_widget_redraws_when_the_slider_or_channel_moves(trace):
     pytest.importorskip("ipywidgets")
-    panel = build_explorer(trace, channel=0)
-    controls, image = panel.children
+    shown = build_explorer(trace, channel=0)
+    controls, image = shown.panel.children
     slider, menu = controls.children
     assert (slider.min, slider.max, slider.value) == (0, STEPS - 1, 0)
     first = image.value
     assert first[:4] == b"\x89PNG"
+    assert shown.picture == first, "the static picture is the panel's first view"
     slider.value = STEPS - 1
     moved = image.value
     assert moved != first

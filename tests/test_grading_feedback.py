@@ -1,0 +1,120 @@
+"""course_lib.grading.feedback: a check shows "passed" or "not yet" in a student's session and raises only where
+a grade is taken; the progress table lists every exercise of a notebook."""
+
+from __future__ import annotations
+
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+
+from course_lib.grading import feedback
+from course_lib.grading.feedback import CheckFailed, exercise_check, progress
+
+NOTEBOOK = "99_feedback_test"
+
+
+@exercise_check(NOTEBOOK, 1, "doubling", points=2)
+def check_double(double) -> str:
+    if double(2) != 4:
+        raise AssertionError(f"double(2) gave {double(2)}, expected 4.\nMultiply by two.")
+    return "double(2) is 4."
+
+
+@exercise_check(NOTEBOOK, 2, "halving", points=1)
+def check_half(half) -> str:
+    if half(4) != 2:
+        raise AssertionError("half(4) is not 2.")
+    return "half(4) is 2."
+
+
+@pytest.fixture(autouse=True)
+def forget_results():
+    yield
+    for exercise in list(feedback._RESULTS):
+        if exercise.notebook == NOTEBOOK:
+            del feedback._RESULTS[exercise]
+
+
+def test_in_a_students_session_a_failed_check_is_shown_and_does_not_raise(student_session, capsys):
+    assert check_double(lambda v: v + 1) is None
+    out = capsys.readouterr().out
+    assert out.startswith("NOT YET Exercise 1 · doubling (2 points): not yet\n")
+    assert "double(2) gave 3, expected 4." in out and feedback.FIX_ADVICE in out
+
+
+def test_a_passed_check_says_so_in_both_sessions(student_session, capsys, monkeypatch):
+    check_double(lambda v: 2 * v)
+    monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
+    check_double(lambda v: 2 * v)
+    out = capsys.readouterr().out
+    assert out.count("OK  Exercise 1 · doubling (2 points): passed\ndouble(2) is 4.") == 2
+
+
+@pytest.mark.parametrize("variable, value", [("NBGRADER_EXECUTION", "autograde"), ("NBGRADER_EXECUTION", "validate"),
+                                             ("COURSE_STRICT_CHECKS", "1")])
+def test_where_a_grade_is_taken_a_failed_check_raises_with_the_diagnosis_alone(student_session, monkeypatch,
+                                                                                variable, value):
+    monkeypatch.setenv(variable, value)
+    with pytest.raises(CheckFailed, match="double.2. gave 3") as failure:
+        check_double(lambda v: v + 1)
+    assert isinstance(failure.value, AssertionError), "an AssertionError, so every test framework counts it failed"
+    lines = failure.value._render_traceback_()
+    assert "Exercise 1 · doubling (2 points): not yet" in lines[0]
+    assert lines[1:] == ["double(2) gave 3, expected 4.", "Multiply by two.", feedback.FIX_ADVICE]
+    assert failure.value.__cause__ is None and failure.value.__suppress_context__
+
+
+def test_a_check_that_cannot_run_is_not_yet_rather_than_a_crash(student_session, capsys):
+    check_double(None)  # the learner passed something that is not a function
+    out = capsys.readouterr().out
+    assert "not yet" in out and "the check could not run: TypeError" in out
+
+
+def test_in_a_kernel_the_result_is_a_rich_panel(student_session):
+    shell = InteractiveShell.instance()
+    try:
+        with capture_output() as captured:
+            check_double(lambda v: v + 1)
+            check_half(lambda v: v / 2)
+    finally:
+        InteractiveShell.clear_instance()
+    assert captured.stdout == "" and captured.stderr == "", "everything goes through IPython's display"
+    failed, passed = (output.data for output in captured.outputs)
+    assert "course-check-not-yet" in failed["text/html"] and "double(2) gave 3" in failed["text/html"]
+    assert failed["text/plain"].startswith("NOT YET Exercise 1")
+    assert "course-check-passed" in passed["text/html"] and passed["text/plain"].startswith("OK  Exercise 2")
+    assert shell is not None
+
+
+def test_progress_lists_every_exercise_with_its_last_result(student_session, capsys):
+    first = progress(NOTEBOOK)
+    assert [result for _, result in first.rows] == [None, None]
+    assert "not checked yet" in str(first)
+    check_double(lambda v: 2 * v)
+    check_half(lambda v: v)
+    check_half(lambda v: v / 2)  # fixed and run again: the last result counts
+    check_double(lambda v: v)    # broken again
+    table = progress(NOTEBOOK)
+    assert [result.passed for _, result in table.rows] == [False, True]
+    assert table.points_passed == 1 and table.points_total == 3
+    text = str(table)
+    assert "1 of 3 points' checks passed" in text
+    assert "Exercise 1 · doubling (2 points): not yet: double(2) gave 2, expected 4." in text
+    assert "Exercise 2 · halving (1 point): passed" in text
+    assert "<table>" in table._repr_html_()
+
+
+def test_every_course_notebook_has_its_exercises_registered():
+    for notebook in feedback.CHECKER_MODULES:
+        numbers = [exercise.number for exercise, _ in progress(notebook).rows]
+        assert numbers == list(range(1, len(numbers) + 1)), f"{notebook}: exercises numbered {numbers}"
+
+
+def test_one_exercise_number_cannot_name_two_exercises():
+    with pytest.raises(ValueError, match="registered twice"):
+        exercise_check(NOTEBOOK, 1, "something else", points=1)
+
+
+def test_progress_of_an_unknown_notebook_names_the_known_ones():
+    with pytest.raises(ValueError, match="no exercises are registered for 'nope'"):
+        progress("nope")
