@@ -1,5 +1,5 @@
 # The course's commands. Run `make help` for the list.
-#   make lab    start JupyterLab on the student notebooks (offline data by default)
+#   make lab    start JupyterLab on the student workspace, a copy of notebooks/ (offline data by default)
 #   make test   install what is needed and run every test in quick mode
 #
 # TORCH_SPEC chooses how PyTorch is installed when the virtual environment lacks it:
@@ -20,7 +20,7 @@ INSTALLED := $(VENV)/.course-installed
 .PHONY: help lab instructor test release data figures bench clean
 
 help:
-	@echo "make lab         start JupyterLab on notebooks/ (students; prepares offline data)"
+	@echo "make lab         start JupyterLab on workspace/, your copy of notebooks/ (students; prepares offline data)"
 	@echo "make instructor  start JupyterLab on solutions/ with nbgrader's instructor tools"
 	@echo "make test        run the whole test suite in quick mode"
 	@echo "make release     regenerate notebooks/ from solutions/ with nbgrader"

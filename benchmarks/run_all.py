@@ -22,7 +22,7 @@ def main() -> int:
     import torch
 
     step = ["train_step.py"] if torch.cuda.is_available() else ["train_step.py", "--size", "64", "--base", "16", "--threads", "1"]
-    scripts = [step, ["prepare_data.py"]]
+    scripts = [step, ["prepare_data.py"], ["quick_notebooks.py"]]
     if not arguments.skip_montgomery:
         scripts.append(["montgomery_cpu.py"])
     if torch.cuda.is_available():

@@ -67,3 +67,11 @@ def test_montgomery_folds_tests_every_case_once(montgomery_dir: Path, tmp_path: 
     ladder = table_rows(summary, "model")[1]
     assert ladder[0] == "ladder34" and re.fullmatch(r"[+-]\d\.\d{4} \[[+-]\d\.\d{4}, [+-]\d\.\d{4}\]", ladder[-1]), \
         f"the paired difference with its interval is missing: {ladder}"
+
+
+def test_quick_notebooks_times_a_notebook_idle_and_under_load(tmp_path: Path) -> None:
+    fixture = Path(__file__).resolve().parent / "fixtures" / "solutions" / "00_fixture" / "00_fixture.ipynb"
+    output = run_script("quick_notebooks.py", str(fixture), "--load", "1", data_root=tmp_path)
+    rows = table_rows(output, "notebook")
+    assert [(row[0], row[1]) for row in rows] == [("00_fixture", "0"), ("00_fixture", "1")]
+    assert all(float(row[2]) > 0 for row in rows) and "0 run(s) over it" in output, output

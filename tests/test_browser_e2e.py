@@ -1,11 +1,18 @@
-"""End to end in a real browser: the course's JupyterLab, the ConvLSTM notebook and its explorer's slider.
+"""End to end in a real browser: the student's JupyterLab, Run All, a wrong and a right answer, the explorer.
 
 Students meet the course in JupyterLab, where widgets, the inline matplotlib backend and the kernel have to
-work together; nbval sees none of that. This test starts `tools/start_lab.py --student` on a free local port,
-drives Debian's headless Chromium with Playwright, opens the solution version of notebook 3, checks that every
-teaching figure embedded as a data URI (tools/embed_figures.py) displays, i.e. JupyterLab's sanitizer keeps
-them and the browser decodes them, runs all cells, moves the explorer's slider and checks that the figure
-changed. Every request to a host other than this machine is blocked, so it also shows the lab works offline.
+work together; nbval sees none of that. This test starts the student's own command, `tools/start_lab.py
+--student`, on a free local port with a scratch workspace (made from the release as `make lab` makes it) and
+drives Debian's headless Chromium with Playwright, as a student would:
+
+1. notebook 1, untouched: Run > Run All Cells reaches the last cell, and every test cell shows "not yet";
+2. the crop exercise: typing the original lab's crop and running it shows its diagnosis; typing a right one
+   shows "passed"; saving writes the answer into the workspace;
+3. notebook 3, untouched: every teaching figure embedded as a data URI (tools/embed_figures.py) displays,
+   i.e. JupyterLab's sanitizer keeps them and the browser decodes them; Run All reaches the last cell; the
+   explorer comes with its static picture, and moving its slider redraws its figure.
+
+Every request to a host other than this machine is blocked, so it also shows the lab works offline.
 Screenshots land in build/e2e/.
 
 It installs what it needs where it can (Chromium with apt-get when running as root, the `playwright` package
@@ -41,19 +48,36 @@ sys.path.insert(0, str(REPO_ROOT / "tools"))
 from embed_figures import figure_cells  # noqa: E402 - tools/ is not a package
 
 E2E_DIR = REPO_ROOT / "build" / "e2e"
-NOTEBOOK = "solutions/03_convlstm/03_convlstm.ipynb"
+NOTEBOOK_1 = "01_data_transforms/01_data_transforms.ipynb"
+NOTEBOOK_3 = "03_convlstm/03_convlstm.ipynb"
+CHECK_PANEL = ".jp-OutputArea-output .course-check"
+# The original lab's crop, as a student might type it: its slices stop one row and one column short.
+LAB_CROP = """class CropActualImage:
+    def __call__(self, data: dict) -> dict:
+        images, labels = [], []
+        for image, label in zip(data["images"], data["labels"]):
+            rows = np.flatnonzero(image.sum(axis=1) > 0)
+            cols = np.flatnonzero(image.sum(axis=0) > 0)
+            images.append(image[rows[0]:rows[-1], cols[0]:cols[-1]])
+            labels.append(label[rows[0]:rows[-1], cols[0]:cols[-1]])
+        data["images"], data["labels"] = images, labels
+        return data
+"""
+RIGHT_CROP = LAB_CROP.replace("rows[-1], cols[0]:cols[-1]", "rows[-1] + 1, cols[0]:cols[-1] + 1").replace(
+    "            rows = np", "            if not image.any():\n                raise ValueError('the image is all black')\n"
+                            "            rows = np")
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
 ]
 SERVER_START_S = 300  # the student command prepares the offline dataset first (once)
-RUN_ALL_S = 420  # notebook 3 in quick mode runs in well under 2 minutes on 2 cores; leave room for a busy CI
+RUN_ALL_S = 420  # notebooks 1 and 3 in quick mode run in seconds on 2 cores; leave room for a busy CI
 FIGURE_CHANGE_S = 90
 EMBEDDED_IMAGES = ".jp-Notebook .jp-MarkdownCell .jp-RenderedMarkdown img[src^='data:image/png']"
 LOCAL_HOSTS = ("127.0.0.1", "localhost")
 
-pytestmark = pytest.mark.timeout(SERVER_START_S + RUN_ALL_S + FIGURE_CHANGE_S + 300)
+pytestmark = pytest.mark.timeout(SERVER_START_S + 2 * RUN_ALL_S + FIGURE_CHANGE_S + 300)
 
 
 class StepFailed(AssertionError):
@@ -131,11 +155,12 @@ def wait_for_server(base_url: str, token: str, process: subprocess.Popen, log_pa
 
 
 @contextlib.contextmanager
-def course_lab(scratch: Path) -> Iterator[tuple[str, str, Path]]:
-    """Run the course's own student command on a free port, serving the repository root; yield (url, token, log)."""
+def course_lab(scratch: Path, workspace: Path) -> Iterator[tuple[str, str, Path]]:
+    """Run the course's own student command on a free port with ``workspace`` as the student's workspace (made
+    from the release, as `make lab` makes it); yield (url, token, log)."""
     port, token = free_port(), secrets.token_hex(16)
     log_path = E2E_DIR / "jupyterlab.log"
-    command = [sys.executable, str(REPO_ROOT / "tools" / "start_lab.py"), "--student", "--root", str(REPO_ROOT),
+    command = [sys.executable, str(REPO_ROOT / "tools" / "start_lab.py"), "--student", "--workspace", str(workspace),
                "--port", str(port), "--token", token, "--no-browser"]
     with log_path.open("w") as log:
         process = subprocess.Popen(command, cwd=REPO_ROOT, env=server_environment(scratch), stdout=log,
@@ -285,87 +310,174 @@ def displayed_figures(page, count: int) -> list[dict]:
     return shown
 
 
-def test_explorer_slider_redraws_the_figure_in_jupyterlab():
+def open_notebook(page, url: str, token: str, notebook: str) -> None:
+    """Open ``notebook`` (relative to the served workspace) alone (``reset``: no tab of an earlier notebook is
+    restored, so every locator sees this one) and wait for its kernel."""
+    page.goto(f"{url}/lab/tree/{notebook}?reset&token={token}", timeout=120_000)
+    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=120_000)
+    wait_until(page, lambda: kernel_connected(url, token) and kernel_idle(page), 120,
+               "the notebook's kernel did not start and connect")
+
+
+def run_all(page) -> None:
+    """Run > Run All Cells; wait until every code cell has run, or say which did not and what errors show."""
+    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
+    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
+    wait_until(page, lambda: any(c.isdigit() or c == "*" for p in code_cell_prompts(page) for c in p), 60,
+               "no cell started running after Run > Run All Cells")
+    wait_until(page, lambda: kernel_idle(page) and not any("*" in p for p in code_cell_prompts(page)),
+               RUN_ALL_S, "the notebook did not finish running")
+    not_run = [i for i, p in enumerate(code_cell_prompts(page)) if not any(c.isdigit() for c in p)]
+    assert not not_run, (f"code cells {not_run} did not run (an earlier cell stopped Run All?); "
+                         f"errors shown: {error_outputs(page)}")
+
+
+def code_cell(page, *needles: str):
+    """The one code cell whose source holds every one of ``needles``."""
+    cells = page.locator(".jp-Notebook .jp-CodeCell")
+    matches = [cells.nth(i) for i in range(cells.count())
+               if all(needle in (cells.nth(i).locator(".jp-InputArea-editor").text_content() or "")
+                      for needle in needles)]
+    assert len(matches) == 1, f"{len(matches)} code cells hold {needles}"
+    return matches[0]
+
+
+def check_panel_text(cell) -> str:
+    panel = cell.locator(CHECK_PANEL)
+    return panel.first.text_content() if panel.count() else ""
+
+
+def replace_source(page, cell, source: str) -> None:
+    """Click into the cell's editor, select everything and type ``source`` over it, as a student would paste."""
+    cell.scroll_into_view_if_needed()
+    cell.locator(".cm-content").first.click()
+    page.keyboard.press("Control+a")
+    page.keyboard.insert_text(source)
+
+
+def run_cell(page, cell) -> None:
+    """Select ``cell`` and run it (Shift+Enter from its editor); wait until the kernel is idle again."""
+    cell.locator(".cm-content").first.click()
+    page.keyboard.press("Shift+Enter")
+    page.wait_for_timeout(300)
+    wait_until(page, lambda: kernel_idle(page) and not any("*" in p for p in code_cell_prompts(page)), 120,
+               "the cell did not finish running")
+
+
+def test_a_student_runs_all_answers_and_explores_in_jupyterlab():
     ensure_chromium()
     sync_api = ensure_playwright()
     E2E_DIR.mkdir(parents=True, exist_ok=True)
     for old in E2E_DIR.glob("*.png"):
         old.unlink()
-    notebook = NOTEBOOK
-    if not (REPO_ROOT / NOTEBOOK).is_file():
-        raise StepFailed(f"step 'find the notebook' did not happen: {NOTEBOOK} does not exist")
+    for notebook in (NOTEBOOK_1, NOTEBOOK_3):
+        if not (REPO_ROOT / "notebooks" / notebook).is_file():
+            raise StepFailed(f"step 'find the notebook' did not happen: notebooks/{notebook} does not exist")
     blocked: list[str] = []
     started = time.monotonic()
-    with tempfile.TemporaryDirectory(prefix="cfcm-e2e-") as scratch, course_lab(Path(scratch)) as (url, token, log):
-        steps = Steps(log)
-        with sync_api.sync_playwright() as playwright:
-            with steps.step("launch chromium"):
-                # A fresh profile each run: nothing cached from an earlier run hides a missing file.
-                browser = playwright.chromium.launch_persistent_context(
-                    str(Path(scratch) / "chromium-profile"), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                    headless=True, viewport={"width": 1400, "height": 1000})
-            try:
-                page = browser.new_page()
-                steps.page = page
-                page.route("**/*", lambda route: route.continue_()
-                           if route.request.url.split("/")[2].split(":")[0] in LOCAL_HOSTS
-                           else (blocked.append(route.request.url), route.abort()))
-                with steps.step("open the notebook in JupyterLab"):
-                    page.goto(f"{url}/lab/tree/{notebook}?token={token}", timeout=120_000)
-                    page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=120_000)
-                    wait_until(page, lambda: kernel_connected(url, token) and kernel_idle(page), 120,
-                               "the notebook's kernel did not start and connect")
-                    page.screenshot(path=str(E2E_DIR / "01_opened.png"))
-                with steps.step("see the embedded figures"):
-                    expected = expected_figures(REPO_ROOT / notebook)
-                    assert expected, f"{notebook} has no figure cell (tools/embed_figures.py writes them)"
-                    images = page.locator(EMBEDDED_IMAGES)
-                    wait_until(page, lambda: images.count() >= len(expected), 60,
-                               f"the page shows {images.count()} images with a data:image/png source, the notebook "
-                               f"has {len(expected)} figure cells (does JupyterLab's sanitizer drop data URIs?)")
-                    figures = displayed_figures(page, images.count())
-                    assert len(figures) == len(expected), \
-                        f"{len(figures)} embedded images on the page for {len(expected)} figure cells"
-                    blank = [f["alt"] for f in figures if not (f["size"][0] and f["shown_width"] and f["painted"])]
-                    assert not blank, f"embedded figures that do not display (naturalWidth 0, width 0 or a blank " \
-                                      f"screenshot): {blank}"
-                    assert [(f["alt"], f["size"]) for f in figures] == [(e["alt"], e["size"]) for e in expected], \
-                        f"the figures shown differ from the notebook's figure cells: {figures} vs {expected}"
-                    images.nth(0).screenshot(path=str(E2E_DIR / "01b_embedded_figure.png"))
-                with steps.step("run all cells"):
-                    page.locator(".lm-MenuBar-item", has_text="Run").first.click()
-                    page.get_by_role("menuitem", name="Run All Cells", exact=True).click()
-                    wait_until(page, lambda: any(c.isdigit() or c == "*" for p in code_cell_prompts(page) for c in p), 60,
-                               "no cell started running after Run > Run All Cells")
-                    wait_until(page, lambda: kernel_idle(page) and not any("*" in p for p in code_cell_prompts(page)),
-                               RUN_ALL_S, "the notebook did not finish running")
-                    not_run = [i for i, p in enumerate(code_cell_prompts(page)) if not any(c.isdigit() for c in p)]
-                    page.screenshot(path=str(E2E_DIR / "02_ran_all.png"), full_page=True)
-                    assert not not_run, (f"code cells {not_run} did not run (an earlier cell failed?); "
-                                         f"errors shown: {error_outputs(page)}")
-                with steps.step("find the explorer"):
-                    cell = explorer_cell(page)
-                    cell.scroll_into_view_if_needed()
-                    slider = cell.locator(".widget-slider").first
-                    wait_until(page, lambda: figure_bytes(cell), 60, "the explorer shows no figure")
-                    shots = [figure_bytes(cell)]
-                    wait_until(page, lambda: shots.append(figure_bytes(cell)) or shots[-1] == shots[-2], 30,
-                               "the explorer's figure never stopped changing by itself")
-                    before, value_before = shots[-1], slider_value(slider)
-                    cell.screenshot(path=str(E2E_DIR / "03_explorer_before.png"))
-                with steps.step("move the slider"):
-                    move_slider(page, slider)
-                    wait_until(page, lambda: slider_value(slider) != value_before, 10,
-                               f"the slider's value stayed {value_before} after dragging it")
-                with steps.step("see the figure change"):
-                    wait_until(page, lambda: figure_bytes(cell) != before, FIGURE_CHANGE_S,
-                               f"the figure did not change after the slider moved from {value_before} to "
-                               f"{slider_value(slider)}")
-                    page.wait_for_timeout(500)  # let the new image finish painting before the screenshot
-                    cell.screenshot(path=str(E2E_DIR / "04_explorer_after.png"))
-            finally:
-                browser.close()
-    summary = {"notebook": notebook, "seconds": round(time.monotonic() - started, 1), "steps_s": steps.timings,
-               "embedded_figures": figures, "blocked_non_local_requests": blocked}
+    with tempfile.TemporaryDirectory(prefix="cfcm-e2e-") as scratch:
+        workspace = Path(scratch) / "workspace"
+        with course_lab(Path(scratch), workspace) as (url, token, log):
+            steps = Steps(log)
+            with sync_api.sync_playwright() as playwright:
+                with steps.step("launch chromium"):
+                    # A fresh profile each run: nothing cached from an earlier run hides a missing file.
+                    browser = playwright.chromium.launch_persistent_context(
+                        str(Path(scratch) / "chromium-profile"), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                        headless=True, viewport={"width": 1400, "height": 1000})
+                try:
+                    page = browser.new_page()
+                    steps.page = page
+                    page.route("**/*", lambda route: route.continue_()
+                               if route.request.url.split("/")[2].split(":")[0] in LOCAL_HOSTS
+                               else (blocked.append(route.request.url), route.abort()))
+                    figures = student_walk(page, steps, url, token, workspace)
+                finally:
+                    browser.close()
+    summary = {"notebooks": [NOTEBOOK_1, NOTEBOOK_3], "seconds": round(time.monotonic() - started, 1),
+               "steps_s": steps.timings, "embedded_figures": figures, "blocked_non_local_requests": blocked}
     (E2E_DIR / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     print(json.dumps(summary))
+
+
+def student_walk(page, steps: Steps, url: str, token: str, workspace: Path) -> list[dict]:
+    """The student's path through notebooks 1 and 3; returns what the embedded-figure check saw."""
+    with steps.step("open notebook 1 from the workspace"):
+        assert (workspace / NOTEBOOK_1).is_file(), "the student command did not make the workspace from the release"
+        open_notebook(page, url, token, NOTEBOOK_1)
+    with steps.step("run all of the untouched notebook 1"):
+        run_all(page)
+        panels = page.locator(CHECK_PANEL)
+        texts = panels.all_text_contents()
+        assert len(texts) == 4 and all("not yet" in text and "NotImplementedError" in text for text in texts), \
+            f"the four test cells should each say 'not yet' and how to start: {texts}"
+        last = page.locator(".jp-Notebook .jp-CodeCell").last
+        assert "Where you stand" in (last.locator(".jp-OutputArea").text_content() or ""), \
+            "the last cell (the progress table) shows no table"
+        page.screenshot(path=str(E2E_DIR / "01_notebook1_ran_all.png"), full_page=True)
+    answer = code_cell(page, "class CropActualImage", "YOUR CODE HERE")
+    test = code_cell(page, "check_crop(CropActualImage)")
+    with steps.step("see a wrong answer's diagnosis"):
+        replace_source(page, answer, LAB_CROP)
+        run_cell(page, answer)
+        run_cell(page, test)
+        text = check_panel_text(test)
+        assert "not yet" in text and "the lab's bug" in text, f"the lab's crop should be diagnosed: {text!r}"
+        test.scroll_into_view_if_needed()
+        test.screenshot(path=str(E2E_DIR / "02_not_yet_panel.png"))
+    with steps.step("see a right answer pass"):
+        answer = code_cell(page, "class CropActualImage", "rows[0]:rows[-1]")
+        replace_source(page, answer, RIGHT_CROP)
+        run_cell(page, answer)
+        run_cell(page, test)
+        text = check_panel_text(test)
+        assert "passed" in text and "not yet" not in text, f"a right crop should pass: {text!r}"
+        test.screenshot(path=str(E2E_DIR / "03_passed_panel.png"))
+    with steps.step("save the answer into the workspace"):
+        page.keyboard.press("Control+s")
+        wait_until(page, lambda: "rows[-1] + 1" in (workspace / NOTEBOOK_1).read_text(), 30,
+                   "the saved notebook in the workspace does not hold the typed answer")
+    with steps.step("open notebook 3 from the workspace"):
+        open_notebook(page, url, token, NOTEBOOK_3)
+    with steps.step("see the embedded figures"):
+        expected = expected_figures(REPO_ROOT / "notebooks" / NOTEBOOK_3)
+        assert expected, f"{NOTEBOOK_3} has no figure cell (tools/embed_figures.py writes them)"
+        images = page.locator(EMBEDDED_IMAGES)
+        wait_until(page, lambda: images.count() >= len(expected), 60,
+                   f"the page shows {images.count()} images with a data:image/png source, the notebook "
+                   f"has {len(expected)} figure cells (does JupyterLab's sanitizer drop data URIs?)")
+        figures = displayed_figures(page, images.count())
+        assert len(figures) == len(expected), f"{len(figures)} embedded images on the page for {len(expected)} figure cells"
+        blank = [f["alt"] for f in figures if not (f["size"][0] and f["shown_width"] and f["painted"])]
+        assert not blank, f"embedded figures that do not display (naturalWidth 0, width 0 or a blank screenshot): {blank}"
+        assert [(f["alt"], f["size"]) for f in figures] == [(e["alt"], e["size"]) for e in expected], \
+            f"the figures shown differ from the notebook's figure cells: {figures} vs {expected}"
+        images.nth(0).screenshot(path=str(E2E_DIR / "04_embedded_figure.png"))
+    with steps.step("run all of the untouched notebook 3"):
+        run_all(page)
+        texts = page.locator(CHECK_PANEL).all_text_contents()
+        assert len(texts) == 4 and all("not yet" in text for text in texts), f"notebook 3's checks say {texts}"
+        page.screenshot(path=str(E2E_DIR / "05_notebook3_ran_all.png"), full_page=True)
+    with steps.step("find the explorer and its picture"):
+        cell = explorer_cell(page)
+        cell.scroll_into_view_if_needed()
+        outputs = cell.locator(".jp-OutputArea-output")
+        assert outputs.count() >= 3 and outputs.nth(1).locator("img").count() == 1, \
+            "the explorer should come after a static picture of its first view"
+        slider = cell.locator(".widget-slider").first
+        wait_until(page, lambda: figure_bytes(cell), 60, "the explorer shows no figure")
+        shots = [figure_bytes(cell)]
+        wait_until(page, lambda: shots.append(figure_bytes(cell)) or shots[-1] == shots[-2], 30,
+                   "the explorer's figure never stopped changing by itself")
+        before, value_before = shots[-1], slider_value(slider)
+        cell.screenshot(path=str(E2E_DIR / "06_explorer_before.png"))
+    with steps.step("move the slider"):
+        move_slider(page, slider)
+        wait_until(page, lambda: slider_value(slider) != value_before, 10,
+                   f"the slider's value stayed {value_before} after dragging it")
+    with steps.step("see the figure change"):
+        wait_until(page, lambda: figure_bytes(cell) != before, FIGURE_CHANGE_S,
+                   f"the figure did not change after the slider moved from {value_before} to {slider_value(slider)}")
+        page.wait_for_timeout(500)  # let the new image finish painting before the screenshot
+        cell.screenshot(path=str(E2E_DIR / "07_explorer_after.png"))
+    return figures

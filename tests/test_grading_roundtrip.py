@@ -150,3 +150,19 @@ def test_feedback_is_generated_for_every_student(trip):
         assert html.is_file(), f"no feedback for {student}: {html}"
     zero = (trip.report.out_dir / "feedback" / "zero" / trip.name / f"{trip.name}.html").read_text()
     assert "NotImplementedError" in zero, "the feedback does not tell the student which answer is missing"
+
+
+def test_a_failed_test_shows_the_diagnosis_without_course_lib_frames(trip):
+    """Under nbgrader a failed check raises CheckFailed; its traceback (what the feedback shows) is the exercise,
+    the diagnosis and the advice, not the checker's own code."""
+    autograded = read(trip.report.out_dir / "autograded" / "zero" / trip.name / f"{trip.name}.ipynb")
+    for cell in autograded.cells:
+        if not is_test(cell):
+            continue
+        errors = [output for output in cell.outputs if output.output_type == "error"]
+        assert len(errors) == 1 and errors[0].ename == "CheckFailed", f"{grade_id(cell)}: {errors}"
+        traceback = "\n".join(errors[0].traceback)
+        assert "NotImplementedError" in traceback and "Replace `raise NotImplementedError()`" in traceback
+        assert "course_lib" not in traceback.replace("course_lib's", "").replace("course_lib.", ""), \
+            f"{grade_id(cell)}: the traceback shows course_lib's frames:\n{traceback}"
+        assert "File " not in traceback and "line " not in traceback.split("NotImplementedError")[0], traceback

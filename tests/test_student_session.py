@@ -9,6 +9,7 @@ must say passed). The matplotlib backend is the kernel's own inline one, as in J
 
 from __future__ import annotations
 
+import re
 import time
 
 import nbformat
@@ -105,3 +106,8 @@ def test_run_all_on_a_solved_release_shows_every_check_passed(students_kernel, k
     table = plain_text(progress_cell(notebook))
     assert "not yet" not in table and "not checked" not in table, table
     assert table.count(": passed") == len(tests), table
+    everything = "\n".join(plain_text(cell) for cell in notebook.cells if cell.cell_type == "code")
+    assert "TrainingCollapsedWarning" not in everything, f"{name}: a quick-mode training run collapsed"
+    if name == "02_skip_connections":  # the three fusions, trained in quick mode: each must really learn
+        scores = [float(value) for value in re.findall(r"best validation Dice (\d\.\d+)", everything)]
+        assert len(scores) == 3 and min(scores) > 0.8, f"notebook 2's quick comparison: best Dice {scores}"

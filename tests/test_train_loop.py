@@ -189,3 +189,12 @@ def test_a_collapsed_network_is_reported_once_with_what_to_change(data):
     assert "up to epoch 3" in messages[0]
     assert len(history) == 5, "the warning must not stop the run"
 
+
+
+def test_the_recipe_sets_the_cpu_threads_for_the_run_only(data):
+    before = torch.get_num_threads()
+    seen = []
+    run(data, epochs=1, threads=1, callbacks=[lambda epoch, history: seen.append(torch.get_num_threads())])
+    assert seen == [1], "fit did not train with the recipe's thread count"
+    assert torch.get_num_threads() == before, "fit left torch's thread count changed"
+    assert get_config("quick").threads == 1, "quick mode trains tiny models: one thread (no spinning on busy cores)"

@@ -18,7 +18,9 @@ The recipes and why each value was chosen:
   (twice the updates for the same epoch time on one thread; 0.967 vs 0.966); 30 epochs (40 gained nothing); no
   augmentation (flips and warps cost 0.005 at 30 epochs, warps alone 0.011 before the run collapsed).
 * ``quick``: CI and grading. 32x32, base 4, 16 images, 2 epochs; every code path (schedule, augmentation,
-  validation, checkpoints) still runs, in a few seconds.
+  validation, checkpoints) still runs, in a few seconds. One CPU thread: on tensors this small a second thread
+  saves nothing, and where another process keeps a core busy two threads spin against each other (measured
+  with benchmarks/quick_notebooks.py: notebook 2 took 330 s instead of 10 s).
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class TrainConfig:
     validate_after_train_dice: float | None = None  # the lab's 0.92: skip validation until training passes it
     limit_images: int | None = None  # use only the first N images of each split (quick runs)
     eval_batch_size: int = 16
+    threads: int | None = None  # torch's CPU threads while fitting (None: leave torch's setting alone)
     threshold: float = 0.5  # probability above which a pixel counts as lung when scoring
     seed: int = 777
 
@@ -72,6 +75,8 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.warmup_fraction must be in [0, 1); got {self.warmup_fraction}")
         if not 0.0 <= self.flip_probability <= 1.0:
             raise ValueError(f"TrainConfig.flip_probability must be in [0, 1]; got {self.flip_probability}")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"TrainConfig.threads must be None or at least 1; got {self.threads}")
         if self.limit_images is not None and self.limit_images < 1:
             raise ValueError(f"TrainConfig.limit_images must be None or at least 1; got {self.limit_images}")
 
@@ -112,7 +117,7 @@ CONFIGS: dict[str, TrainConfig] = {
     ),
     "quick": TrainConfig(
         name="quick", size=32, base=4, batch_norm=True, batch_size=4, epochs=2, lr=3e-3,
-        optimizer="adamw", schedule="onecycle", augment=True, limit_images=16, eval_batch_size=8,
+        optimizer="adamw", schedule="onecycle", augment=True, limit_images=16, eval_batch_size=8, threads=1,
     ),
 }
 

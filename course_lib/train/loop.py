@@ -7,6 +7,7 @@ a run killed at any moment loses at most the epoch in progress and ``resume=True
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import time
@@ -30,6 +31,18 @@ CHECKPOINT_FORMAT = 1
 DEVICE_MEMORY_SHARE = 0.4  # keep the dataset on the GPU when it takes at most this share of the free memory
 
 EpochCallback = Callable[[int, History], "bool | None"]
+
+
+@contextlib.contextmanager
+def _cpu_threads(threads: int | None):
+    """torch's intra-op CPU threads set to ``threads`` for the duration (None: unchanged)."""
+    previous = torch.get_num_threads()
+    if threads is not None:
+        torch.set_num_threads(threads)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
 
 
 def fit(
@@ -56,9 +69,20 @@ def fit(
     epoch elsewhere; False draws nothing. ``restore_best`` loads the best-validation weights into ``model`` at the
     end. ``model_spec`` (e.g. ``{"name": "cfcm34", "base": 16, "batch_norm": True}``) is stored in checkpoints so
     ``python -m course_lib evaluate`` can rebuild the model. Each callback gets (epoch, history) after the epoch's
-    checkpoint is written; training stops early when one returns True.
+    checkpoint is written; training stops early when one returns True. ``config.threads`` sets torch's CPU
+    threads for the run.
     """
     config = get_config(config)
+    with _cpu_threads(config.threads):
+        return _fit(model, train, val, config, out_dir, resume, device, progress, live_plot, restore_best, model_spec,
+                    callbacks)
+
+
+def _fit(model: nn.Module, train: Mapping[str, Any], val: Mapping[str, Any], config: TrainConfig,
+         out_dir: str | Path | None, resume: bool, device: str | torch.device | None, progress: bool,
+         live_plot: bool | None, restore_best: bool, model_spec: Mapping[str, Any] | None,
+         callbacks: Sequence[EpochCallback]) -> History:
+    """fit's body (see there); split off so that the thread setting wraps the whole run."""
     if resume and out_dir is None:
         raise ValueError("fit(resume=True) needs out_dir: the folder holding the checkpoints to resume from")
     device = choose_device(device, verbose=progress)
@@ -103,7 +127,7 @@ def fit(
             val_dice = float(scores.mean())
             constant_epochs = constant_epochs + 1 if constant else 0
             if constant_epochs == COLLAPSE_EPOCHS:
-                warnings.warn(_collapse_message(constant, epoch, config), TrainingCollapsedWarning, stacklevel=2)
+                warnings.warn(_collapse_message(constant, epoch, config), TrainingCollapsedWarning, stacklevel=3)
         history.append(epoch=epoch, train_loss=train_loss, train_dice=train_dice, val_loss=val_loss,
                        val_dice=val_dice, lr=last_lr, seconds=time.perf_counter() - started)
         improved = not math.isnan(val_dice) and (math.isnan(best_dice) or val_dice > best_dice)
