@@ -40,27 +40,29 @@ def _format(value: object) -> str:
 
 
 @dataclass
-class RunResult:
+class RunRecord:
     """What one training run measured: its History, the test Evaluation and CPU seconds after each epoch."""
 
     history: Any
     test: Any
     cpu_at_epoch: list[float]
     wall_seconds: float
+    parameters: int
 
     def cpu_to_reach(self, val_dice: float) -> float | None:
         reached = self.history.seconds_to_reach(val_dice)
         return self.cpu_at_epoch[reached[0] - 1] if reached else None
 
 
-def train_and_test(name: str, model: Any, splits: dict, config: Any, stop_at: float | None = None,
-                   device: str = "cpu") -> RunResult:
-    """Fit ``model`` on splits['train'] / ['val'] on ``device``, then score splits['test'] with the best-val weights.
+def train_and_test(name: str, model: Any, config: Any, *, data: Any, split: Any = None, stop_at: float | None = None,
+                   device: str = "cpu") -> RunRecord:
+    """Train through the course's own road (``course_lib.train.train_run``, as the command line does) and score the
+    test part with the best-validation weights. ``model``: a course model's name or a module (a peer network).
 
     CPU seconds (all threads of this process) are recorded per epoch: on a shared machine they measure the work
     better than wall time does. ``stop_at``: stop once validation Dice reaches it.
     """
-    from course_lib.train import evaluate, fit
+    from course_lib.train import train_run
 
     cpu_start = time.process_time()
     cpu_at_epoch: list[float] = []
@@ -72,8 +74,6 @@ def train_and_test(name: str, model: Any, splits: dict, config: Any, stop_at: fl
         return stop_at is not None and history.val_dice[-1] >= stop_at
 
     started = time.perf_counter()
-    history = fit(model, splits["train"], splits["val"], config=config, device=device, progress=False,
-                  live_plot=False, callbacks=[record])
-    wall = time.perf_counter() - started
-    test = evaluate(model, splits["test"], batch_size=config.eval_batch_size, device=device)
-    return RunResult(history, test, cpu_at_epoch, wall)
+    result = train_run(model, config, data=data, split=split, device=device, progress=False, callbacks=[record])
+    return RunRecord(result.history, result.test, cpu_at_epoch, time.perf_counter() - started,
+                     sum(parameter.numel() for parameter in result.model.parameters()))

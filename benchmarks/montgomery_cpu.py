@@ -31,14 +31,8 @@ def run(name, config, data_dir, target, stop_at_target, threads):
     """Train one recipe in this process; return its table row."""
     import torch
 
-    from course_lib.data import prepare_split
-    from course_lib.nn import build_model
-
     torch.set_num_threads(threads)
-    splits = prepare_split(data_dir, size=config.size, progress=False)
-    torch.manual_seed(config.seed)
-    model = build_model("cfcm34", base=config.base, batch_norm=config.batch_norm)
-    result = train_and_test(name, model, splits, config, stop_at=target if stop_at_target else None)
+    result = train_and_test(name, "cfcm34", config, data=data_dir, stop_at=target if stop_at_target else None)
     history = result.history
     reached = history.seconds_to_reach(target)
     return [name, history.total_seconds / len(history), result.cpu_at_epoch[-1] / len(history),
@@ -63,7 +57,7 @@ def main() -> None:
     from course_lib.train import TrainConfig, get_config
 
     ours = get_config("cpu", seed=arguments.seed)
-    reference = TrainConfig(name="reference", size=128, base=16, batch_norm=False, batch_size=8,
+    reference = TrainConfig(name="reference", size=128, base=16, norm=None, batch_size=8,
                             epochs=arguments.max_reference_epochs, lr=1e-3, optimizer="adam", schedule="constant",
                             eval_batch_size=16, seed=arguments.seed)
     started = time.perf_counter()

@@ -45,34 +45,32 @@ def recipe(model: str, epochs: int | None, size: int | None):
 
     if model in ("cfcm34", "ladder34", "resladder34"):
         return get_config("cpu", epochs=epochs, size=size)
-    return TrainConfig(name="reference", size=size or 128, base=16, batch_norm=False, batch_size=8,
+    return TrainConfig(name="reference", size=size or 128, base=16, norm=None, batch_size=8,
                        epochs=epochs or 30, lr=1e-3, optimizer="adam", schedule="constant", eval_batch_size=16)
 
 
-def build(model: str, config):
+def build(model: str):
+    """What the road trains: a course model's name (the reference is CFCM34 with its own recipe) or MONAI's U-Net."""
     if model == "basicunet":
+        import torch
         from monai.networks.nets import BasicUNet
 
+        torch.manual_seed(recipe(model, None, None).seed)
         return BasicUNet(spatial_dims=2, in_channels=1, out_channels=1)
-    from course_lib.nn import build_model
-
-    name = "cfcm34" if model == "reference" else model
-    return build_model(name, base=config.base, batch_norm=config.batch_norm)
+    return "cfcm34" if model == "reference" else model
 
 
 def run_fold(model: str, fold: int, folds: int, data_dir: Path, epochs: int | None, size: int | None) -> dict:
     """Train ``model`` on fold ``fold`` in this process (one torch thread); return its measurements."""
     import torch
 
-    from course_lib.data import cross_validation_folds, prepare_split
+    from course_lib.data import cross_validation_folds
 
     torch.set_num_threads(1)
     config = recipe(model, epochs, size)
-    splits = prepare_split(data_dir, size=config.size, split=cross_validation_folds(folds)[fold], progress=False)
-    torch.manual_seed(config.seed)
-    network = build(model, config)
-    result = train_and_test(f"{model} fold {fold + 1}", network, splits, config)
-    return {"model": model, "fold": fold, "parameters": sum(p.numel() for p in network.parameters()),
+    result = train_and_test(f"{model} fold {fold + 1}", build(model), config, data=data_dir,
+                            split=cross_validation_folds(folds)[fold])
+    return {"model": model, "fold": fold, "parameters": result.parameters,
             "best_val": result.history.best_val_dice, "test_mean": result.test.mean,
             "per_image": result.test.to_dict()["per_image"], "cpu_seconds": result.cpu_at_epoch[-1],
             "epochs": len(result.history)}

@@ -28,17 +28,12 @@ def run(label: str, recipe: str, data: Path, device: str, target: float, overrid
     """Train CFCM34 with ``recipe`` (and ``overrides``) on ``device``; return its table row, named ``label``."""
     import torch
 
-    from course_lib.data import prepare_split
-    from course_lib.nn import build_model
     from course_lib.train import get_config
 
     config = get_config(recipe, **overrides)
-    splits = prepare_split(data, size=config.size, progress=False)
-    torch.manual_seed(config.seed)
-    model = build_model("cfcm34", base=config.base, batch_norm=config.batch_norm)
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
-    result = train_and_test(label, model, splits, config, device=device)
+    result = train_and_test(label, "cfcm34", config, data=data, device=device)
     history = result.history
     reached = history.seconds_to_reach(target)
     peak = torch.cuda.max_memory_allocated() / 2**20 if device.startswith("cuda") else float("nan")

@@ -39,10 +39,10 @@ def measure(device: str, size: int, base: int, batch: int, mode: str, steps: int
     config = get_config("fast", size=size, base=base, batch_size=batch, epochs=2, augment=False,
                         amp=mode == "optimised", channels_last=mode == "optimised", validate_after_train_dice=2.0)
     torch.manual_seed(0)
-    model = build_model("cfcm34", base=base, batch_norm=True)
+    model = build_model("cfcm34", base=base, norm="batch")
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
-    history = fit(model, arrays, arrays, config=config, device=device, progress=False, restore_best=False)
+    history = fit(model, arrays, arrays, config=config, device=device, progress=False)
     seconds = history.seconds[-1]
     if device.startswith("cuda"):
         peak = torch.cuda.max_memory_allocated() / 2**20

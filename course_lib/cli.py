@@ -1,20 +1,23 @@
-"""``python -m course_lib train ...`` and ``python -m course_lib evaluate ...``.
+"""``python -m course_lib train ...`` and ``python -m course_lib evaluate ...``: arguments in, the training road out.
 
-Both end by printing ONE line of JSON with the results, so scripts and tests can read them; everything else
-(device message, progress, per-epoch lines) comes before it. Errors in the input (a missing folder or checkpoint,
-a bad option) print one ``error: ...`` line to stderr and exit with status 2.
+This module only parses arguments and reports: training is ``course_lib.train.train_run``, the road notebook 4 and
+the benchmarks take too. Both commands end by printing ONE line of JSON with the results, so scripts and tests
+can read them; everything else (device message, progress, per-epoch lines) comes before it. Errors in the input
+(a missing folder or checkpoint, a bad option) print one ``error: ...`` line to stderr and exit with status 2.
+Under ``torchrun --nproc_per_node=N`` every process trains its share and only the first one prints.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
 from pathlib import Path
 from typing import Sequence
 
-MODELS = ("cfcm34", "cfcm18", "ladder34", "resladder34")
+from course_lib.nn.registry import MODELS
 
 
 class UsageError(Exception):
@@ -26,9 +29,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a model on a MontgomerySet-layout folder")
-    train.add_argument("--data", type=Path, default=None,
-                       help="MontgomerySet folder (CXR_png/, ManualMask/); default: course_lib.data.default_dataset()")
-    train.add_argument("--model", choices=MODELS, default="cfcm34")
+    train.add_argument("--data", default=None,
+                       help="a MontgomerySet-layout folder (CXR_png/, ManualMask/) or a data source's name (e.g. "
+                            "phantom); default: course_lib.data.default_dataset()")
+    train.add_argument("--model", choices=sorted(MODELS), default="cfcm34")
     train.add_argument("--config", default=None,
                        help="lab | fast | cpu | quick (default: quick in quick mode, else fast on a GPU, cpu otherwise)")
     train.add_argument("--base", type=int, default=None, help="model width (channels of the first stage)")
@@ -36,6 +40,11 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--epochs", type=int, default=None)
     train.add_argument("--batch-size", type=int, default=None)
     train.add_argument("--lr", type=float, default=None, help="(peak) learning rate")
+    train.add_argument("--norm", choices=["batch", "instance", "none"], default=None,
+                       help="the models' normalisation (default: the recipe's)")
+    train.add_argument("--max-grad-norm", default=None,
+                       help="clip the gradients' total norm to this before each update, or 'none' (default: the "
+                            "recipe's)")
     train.add_argument("--device", default=None, help="cpu, cuda, cuda:1, mps (default: the best available)")
     train.add_argument("--out", type=Path, default=None,
                        help="run folder for checkpoints (default: <data root>/runs/<model>-<config>)")
@@ -45,7 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     evaluate = commands.add_parser("evaluate", help="Dice of every image in a folder under a trained checkpoint")
     evaluate.add_argument("--checkpoint", type=Path, required=True, help="a best.pt / last.pt written by train")
-    evaluate.add_argument("--data", type=Path, default=None, help="MontgomerySet folder; default: the default dataset")
+    evaluate.add_argument("--data", default=None,
+                          help="a MontgomerySet-layout folder or a data source's name; default: the default dataset")
     evaluate.add_argument("--device", default=None)
     evaluate.add_argument("--batch-size", type=int, default=16)
     return parser
@@ -58,51 +68,50 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
-    print(json.dumps(result), flush=True)
+    if result is not None:
+        print(json.dumps(result), flush=True)
     return 0
 
 
-def run_train(arguments: argparse.Namespace) -> dict:
-    import torch
-
-    from course_lib.nn import build_model
+def run_train(arguments: argparse.Namespace) -> dict | None:
+    """Train through the road; the JSON summary, or None on every process of a multi-process run but the first."""
+    from course_lib.data import DatasetError
     from course_lib.settings import data_root
-    from course_lib.train import CheckpointError, evaluate, fit, get_config
+    from course_lib.train import CheckpointError, default_config, get_config, train_run
+    from course_lib.train.distributed import world
+    from course_lib.viz.curves import LiveCurves
 
-    started = time.perf_counter()
     try:
-        config = get_config(arguments.config or _default_config_name(arguments.device), size=arguments.size,
+        config = get_config(arguments.config or default_config(arguments.device), size=arguments.size,
                             base=arguments.base, epochs=arguments.epochs, batch_size=arguments.batch_size,
                             lr=arguments.lr, seed=arguments.seed)
+        # "none" is a choice for these two, so they cannot go through get_config's None-means-keep
+        if arguments.norm is not None:
+            config = dataclasses.replace(config, norm=None if arguments.norm == "none" else arguments.norm)
+        if arguments.max_grad_norm is not None:
+            clip = None if arguments.max_grad_norm == "none" else float(arguments.max_grad_norm)
+            config = dataclasses.replace(config, max_grad_norm=clip)
     except ValueError as error:
         raise UsageError(str(error)) from None
-    data_dir = _data_folder(arguments.data)
+    data = _data_argument(arguments.data)
     out_dir = arguments.out or data_root() / "runs" / f"{arguments.model}-{config.name}"
-    splits = _prepare_splits(data_dir, config.size, verbose=not arguments.quiet)
-    torch.manual_seed(config.seed)
-    model = build_model(arguments.model, base=config.base, batch_norm=config.batch_norm)
-    spec = {"name": arguments.model, "base": config.base, "batch_norm": config.batch_norm}
-    progress = not arguments.quiet
+    progress = not arguments.quiet and world().is_main
     if progress:
         print(f"Run folder: {out_dir}")
+    callbacks = [LiveCurves(title=f"training ({config.name})", total_epochs=config.epochs, notebook=False)] \
+        if progress else []
     try:
-        history = fit(model, splits["train"], splits["val"], config=config, out_dir=out_dir, resume=arguments.resume,
-                      device=arguments.device, progress=progress, model_spec=spec)
-    except (CheckpointError, ValueError) as error:
+        result = train_run(arguments.model, config, data=data, out_dir=out_dir, resume=arguments.resume,
+                           device=arguments.device, progress=not arguments.quiet, callbacks=callbacks)
+    except (CheckpointError, DatasetError, ValueError) as error:
         raise UsageError(str(error)) from None
-    test = evaluate(model, _limited(splits["test"], config.limit_images), batch_size=config.eval_batch_size,
-                    threshold=config.threshold)
-    return {
-        "command": "train", "model": arguments.model, "config": config.name, "data": str(data_dir),
-        "epochs": len(history), "best_epoch": history.best_epoch, "val_dice": history.best_val_dice,
-        "test_dice": test.mean, "train_seconds": round(history.total_seconds, 3),
-        "seconds": round(time.perf_counter() - started, 3), "checkpoint": str(Path(out_dir) / "best.pt"),
-        "history": {k: v for k, v in history.to_dict().items() if k != "seconds"},
-    }
+    if not world().is_main:
+        return None
+    return {"command": "train", "processes": world().size, **result.summary(arguments.model)}
 
 
 def run_evaluate(arguments: argparse.Namespace) -> dict:
-    from course_lib.data import DatasetError, prepare_arrays
+    from course_lib.data import DatasetError, prepare_arrays, resolve_dataset
     from course_lib.train import CheckpointError, evaluate, load_model
 
     started = time.perf_counter()
@@ -114,8 +123,8 @@ def run_evaluate(arguments: argparse.Namespace) -> dict:
     except (CheckpointError, ValueError) as error:
         raise UsageError(str(error)) from None
     size = int(state["config"]["size"])
-    data_dir = _data_folder(arguments.data)
     try:
+        data_dir = resolve_dataset(_data_argument(arguments.data))
         data = prepare_arrays(data_dir, size=size)
     except DatasetError as error:
         raise UsageError(str(error)) from None
@@ -125,56 +134,12 @@ def run_evaluate(arguments: argparse.Namespace) -> dict:
             "seconds": round(time.perf_counter() - started, 3)}
 
 
-def _default_config_name(device: str | None) -> str:
-    import torch
+def _data_argument(requested: str | None) -> str | None:
+    """--data as given, once it is known to name a data source or an existing folder."""
+    from course_lib.data import SOURCES
 
-    from course_lib.settings import quick_mode
-
-    if quick_mode():
-        return "quick"
-    wants_gpu = device is None or not str(device).startswith("cpu")
-    return "fast" if wants_gpu and torch.cuda.is_available() else "cpu"
-
-
-def _data_folder(requested: Path | None) -> Path:
-    if requested is None:
-        from course_lib.data import default_dataset
-
-        return default_dataset()
-    if not requested.is_dir():
-        raise UsageError(f"data folder {requested} does not exist; pass --data pointing at a MontgomerySet folder "
-                         "(with CXR_png/ and ManualMask/), or leave --data out to use the default dataset")
-    return requested
-
-
-def _prepare_splits(data_dir: Path, size: int, verbose: bool) -> dict[str, dict]:
-    """The course's fixed 96/20/22 split when the folder has all its cases; else a seeded 70/15/15 split of what
-    is there (so any MontgomerySet-layout folder, e.g. a small phantom, can be trained on)."""
-    import numpy as np
-
-    from course_lib.data import DatasetError, load_split, prepare_arrays, prepare_split
-
-    present = sorted(path.stem for path in (data_dir / "CXR_png").glob("*.png"))
-    wanted = [name for names in load_split().values() for name in names]
-    try:
-        if set(wanted) <= set(present):
-            return prepare_split(data_dir, size=size)
-        if len(present) < 3:
-            raise UsageError(f"data folder {data_dir} has {len(present)} images in CXR_png/; at least 3 are needed "
-                             "(train, validation, test)")
-        order = np.random.default_rng(0).permutation(len(present))
-        n_val = n_test = max(1, round(0.15 * len(present)))
-        parts = {"val": order[:n_val], "test": order[n_val:n_val + n_test], "train": order[n_val + n_test:]}
-        if verbose:
-            print(f"{data_dir} lacks some of the course split's cases: using a seeded split of its {len(present)} "
-                  f"images ({len(parts['train'])} train / {n_val} val / {n_test} test)")
-        return {key: prepare_arrays(data_dir, names=[present[i] for i in sorted(rows)], size=size)
-                for key, rows in parts.items()}
-    except DatasetError as error:
-        raise UsageError(str(error)) from None
-
-
-def _limited(split: dict, limit: int | None) -> dict:
-    if limit is None:
-        return split
-    return {key: value[:limit] for key, value in split.items()}
+    if requested is None or requested in SOURCES or Path(requested).is_dir():
+        return requested
+    raise UsageError(f"data folder {requested} does not exist; pass --data pointing at a MontgomerySet folder "
+                     f"(with CXR_png/ and ManualMask/) or naming a data source ({', '.join(sorted(SOURCES))}), or "
+                     "leave --data out to use the default dataset")

@@ -112,7 +112,7 @@ def setup_colab(keep_data_on_drive: bool = False, real_data: bool = False) -> Co
         return None
     install_missing_requirements()
     from course_lib import settings
-    from course_lib.data import default_dataset, download_montgomery
+    from course_lib.data import SOURCES, default_dataset, download_montgomery
 
     if keep_data_on_drive:
         print(f"Data, caches and checkpoints will be kept on Google Drive in {keep_on_drive()}", flush=True)
@@ -120,7 +120,7 @@ def setup_colab(keep_data_on_drive: bool = False, real_data: bool = False) -> Co
         print("Data and checkpoints stay on this runtime and are lost when it disconnects "
               "(tick KEEP_ON_DRIVE in this cell to keep them on Google Drive).", flush=True)
     if real_data:
-        download_montgomery(settings.data_root() / "montgomery")
+        download_montgomery(SOURCES["montgomery"].folder().parent)
     dataset = default_dataset()
     device = device_message()
     print(f"Dataset: {dataset}\n{device}", flush=True)

@@ -8,7 +8,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from course_lib.data import DatasetError, cross_validation_folds, default_dataset, load_split, prepare_arrays, prepare_split
+from course_lib.data import (DatasetError, cross_validation_folds, default_dataset, load_split, prepare_arrays,
+                             prepare_split, split_for)
 from course_lib.data.__main__ import main
 from course_lib.data.files import find_cases
 from course_lib.data.prepare import cache_path
@@ -106,9 +107,18 @@ def test_prepare_split_on_the_course_data(montgomery_dir, isolated_data_root):
         "a case must get the same arrays whichever split it is handed out in"
 
 
-def test_prepare_split_needs_every_split_case(small_phantom_dir, isolated_data_root):
+def test_prepare_split_needs_every_case_of_the_split_it_is_given(small_phantom_dir, isolated_data_root):
     with pytest.raises(DatasetError, match="lacks 130"):
-        prepare_split(small_phantom_dir, size=16)
+        prepare_split(small_phantom_dir, size=16, split=load_split())
+
+
+def test_a_folder_without_the_course_cases_gets_its_own_split(small_phantom_dir, isolated_data_root):
+    parts = prepare_split(small_phantom_dir, size=16, progress=False)
+    names = {part: arrays["names"] for part, arrays in parts.items()}
+    assert names == split_for(small_phantom_dir) == split_for(small_phantom_dir), "the split must be reproducible"
+    everything = sorted(name for part in names.values() for name in part)
+    assert everything == sorted(p.stem for p in (small_phantom_dir / "CXR_png").glob("*.png"))
+    assert all(names[part] for part in ("train", "val", "test")), names
 
 
 def test_default_dataset_prefers_cfcm_data_then_real_then_phantom(phantom_root, small_phantom_dir, monkeypatch,
@@ -133,7 +143,7 @@ def test_command_line_phantom_and_errors(tmp_path, capsys):
     assert main(["phantom", "--root", str(tmp_path), "--n-cases", "2"]) == 0
     assert "phantom set ready" in capsys.readouterr().out
     assert main(["download", "--root", str(tmp_path / "d"), "--url", (tmp_path / "none.zip").as_uri(),
-                 "--sha256", "0" * 64]) == 1
+                 "--sha256", "0" * 64]) == 2, "bad input exits with 2, as python -m course_lib does"
     assert "error:" in capsys.readouterr().err
 
 

@@ -27,7 +27,7 @@ def test_block_is_preactivated_with_projection_of_activated_input():
 
 def test_batch_norm_option_adds_norms_before_relu():
     assert not any(isinstance(m, nn.BatchNorm2d) for m in ResNetBlock(4, 4).modules())
-    block = ResNetBlock(4, 8, batch_norm=True)
+    block = ResNetBlock(4, 8, norm="batch")
     assert [m.num_features for m in block.modules() if isinstance(m, nn.BatchNorm2d)] == [4, 8]
 
 

@@ -64,7 +64,7 @@ def test_decoder_runs_each_memory_over_its_ladder_in_reverse():
 
 
 def test_generic_cfcm_and_batch_norm():
-    model = CFCM([1, 1, 1], base=4, batch_norm=True)
+    model = CFCM([1, 1, 1], base=4, norm="batch")
     assert sum(isinstance(m, ConvLSTMCell) for m in model.modules()) == 3
     assert any(isinstance(m, nn.BatchNorm2d) for m in model.modules())
     assert model(torch.randn(2, 1, 16, 16)).shape == (2, 1, 16, 16)

@@ -16,7 +16,7 @@ from course_lib.viz.curves import LiveCurves, plot_history
 
 def test_lab_recipe_is_the_original_lab():
     lab = get_config("lab")
-    assert (lab.size, lab.batch_size, lab.epochs, lab.lr, lab.batch_norm) == (256, 16, 40, 3.3e-5, False)
+    assert (lab.size, lab.batch_size, lab.epochs, lab.lr, lab.norm) == (256, 16, 40, 3.3e-5, None)
     assert (lab.optimizer, lab.schedule, lab.validate_after_train_dice, lab.base) == ("adam", "constant", 0.92, 64)
 
 

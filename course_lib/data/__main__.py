@@ -2,6 +2,8 @@
 
 ``download`` fetches and verifies the real Montgomery set (``make data``); ``phantom`` writes the
 offline set; ``prepare`` prepares (and caches) every case of a folder and prints cold/cached seconds.
+Bad input (a failed download, a broken dataset) prints one ``error: ...`` line and exits with status 2, as
+``python -m course_lib`` does.
 """
 
 from __future__ import annotations
@@ -12,8 +14,8 @@ import sys
 import time
 from pathlib import Path
 
-from course_lib import settings
 from course_lib.data.errors import DatasetError
+from course_lib.data.sources import SOURCES
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,20 +37,20 @@ def main(argv: list[str] | None = None) -> int:
         if arguments.command == "download":
             from course_lib.data.montgomery import MONTGOMERY_SHA256, MONTGOMERY_URL, download_montgomery
 
-            root = arguments.root or settings.data_root() / "montgomery"
+            root = arguments.root or SOURCES["montgomery"].folder().parent
             folder = download_montgomery(root, url=arguments.url or MONTGOMERY_URL,
                                          sha256=arguments.sha256 or MONTGOMERY_SHA256)
             print(f"Montgomery set ready in {folder}")
         elif arguments.command == "phantom":
             from course_lib.data.phantom import make_phantom_dataset
 
-            root = arguments.root or settings.data_root() / "phantom"
+            root = arguments.root or SOURCES["phantom"].folder().parent
             started = time.perf_counter()
             folder = make_phantom_dataset(root, n_cases=arguments.n_cases, seed=arguments.seed)
             print(f"phantom set ready in {folder} ({time.perf_counter() - started:.1f} s)")
         else:
-            from course_lib.data.montgomery import default_dataset
             from course_lib.data.prepare import prepare_arrays
+            from course_lib.data.sources import default_dataset
 
             folder = arguments.data or default_dataset()
             timings = {}
@@ -59,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({"data": str(folder), "cases": len(result["names"]), "size": arguments.size, **timings}))
     except DatasetError as error:
         print(f"error: {error}", file=sys.stderr)
-        return 1
+        return 2
     return 0
 
 

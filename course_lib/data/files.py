@@ -16,12 +16,13 @@ from PIL import Image
 
 from course_lib.data.errors import CorruptImageError, DatasetError, MaskMismatchError
 
-__all__ = ["CaseFiles", "IMAGE_FOLDER", "LEFT_FOLDER", "RIGHT_FOLDER", "find_cases", "read_png", "read_case",
-           "has_montgomery_layout"]
+__all__ = ["CaseFiles", "IMAGE_FOLDER", "MASK_FOLDER", "LEFT_FOLDER", "RIGHT_FOLDER", "find_cases", "read_png",
+           "read_case", "has_montgomery_layout"]
 
 IMAGE_FOLDER = "CXR_png"
-LEFT_FOLDER = "ManualMask/leftMask"
-RIGHT_FOLDER = "ManualMask/rightMask"
+MASK_FOLDER = "ManualMask"
+LEFT_FOLDER = f"{MASK_FOLDER}/leftMask"
+RIGHT_FOLDER = f"{MASK_FOLDER}/rightMask"
 # Pillow modes of single-channel PNGs: 1-bit, 8-bit, and the 16-bit ones (opened as I;16* or I).
 _GRAY_MODES = {"1", "L", "I;16", "I;16B", "I;16L", "I"}
 _FIX_MODE = "save it as a single-channel 8- or 16-bit grayscale PNG (e.g. Image.open(f).convert('L').save(f))"

@@ -1,4 +1,4 @@
-"""Getting the real Montgomery set safely, and choosing the dataset the course uses.
+"""Getting the real Montgomery set safely (``course_lib.data.sources`` says where it lives and when it is used).
 
 The download streams into a temporary file while hashing it, and only a verified archive is renamed
 into place; extraction checks every member (no absolute paths, no '..', no links) and happens in a
@@ -21,11 +21,10 @@ from pathlib import Path, PurePosixPath
 
 from tqdm.auto import tqdm
 
-from course_lib import settings
 from course_lib.data.errors import ChecksumError, DatasetError, UnsafeArchiveError
 from course_lib.data.files import has_montgomery_layout
 
-__all__ = ["MONTGOMERY_URL", "MONTGOMERY_SHA256", "download_montgomery", "default_dataset", "safe_extract"]
+__all__ = ["MONTGOMERY_URL", "MONTGOMERY_SHA256", "download_montgomery", "safe_extract"]
 
 MONTGOMERY_URL = "http://openi.nlm.nih.gov/imgs/collections/NLM-MontgomeryCXRSet.zip"
 MONTGOMERY_SHA256 = "54601e952315d8f67383e9202a6e145997ade429f54f7e0af44b4e158714f424"
@@ -146,24 +145,3 @@ def download_montgomery(root: str | Path, url: str = MONTGOMERY_URL, sha256: str
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     return final
-
-
-def default_dataset() -> Path:
-    """The MontgomerySet folder the course uses.
-
-    ``$CFCM_DATA`` if set; else a downloaded set under ``settings.data_root()/montgomery``; else the
-    offline phantom set under ``settings.data_root()/phantom``, generated on first use (a few seconds).
-    """
-    configured = os.environ.get("CFCM_DATA")
-    if configured:
-        folder = Path(configured).expanduser()
-        if not has_montgomery_layout(folder):
-            raise DatasetError(f"CFCM_DATA={configured} is not a MontgomerySet folder (CXR_png/ with PNGs, "
-                               "ManualMask/leftMask/, ManualMask/rightMask/); fix the path or unset CFCM_DATA.")
-        return folder
-    real = settings.data_root() / "montgomery" / "MontgomerySet"
-    if has_montgomery_layout(real):
-        return real
-    from course_lib.data.phantom import make_phantom_dataset
-
-    return make_phantom_dataset(settings.data_root() / "phantom", progress=not settings.quick_mode())

@@ -24,9 +24,9 @@ from tqdm.auto import tqdm
 from course_lib import settings
 from course_lib.atomic import atomic_writer
 from course_lib.data.errors import DatasetError
-from course_lib.data.files import IMAGE_FOLDER, CaseFiles, find_cases, read_case
-from course_lib.data.splits import load_split
-from course_lib.data.transforms import _size_pair, crop_case, resize_image, resize_label
+from course_lib.data.files import IMAGE_FOLDER, MASK_FOLDER, CaseFiles, find_cases, read_case
+from course_lib.data.sources import default_dataset, split_for
+from course_lib.data.transforms import crop_case, resize_image, resize_label, size_pair
 
 __all__ = ["prepare_arrays", "prepare_split", "prepare_case", "shrink_large", "cache_path"]
 
@@ -107,8 +107,8 @@ def prepare_arrays(dataset_dir: str | Path, names: Sequence[str] | None = None, 
     if progress is None:
         progress = not settings.quick_mode()
     dataset_dir = Path(dataset_dir)
-    size = _size_pair(size)
-    cases = find_cases(dataset_dir / IMAGE_FOLDER, dataset_dir / "ManualMask", None if names is None else list(names))
+    size = size_pair(size)
+    cases = find_cases(dataset_dir / IMAGE_FOLDER, dataset_dir / MASK_FOLDER, None if names is None else list(names))
     case_names = [case.name for case in cases]
     path = cache_path(cases, size) if cache else None
     if path is not None and path.is_file():
@@ -133,18 +133,17 @@ def prepare_arrays(dataset_dir: str | Path, names: Sequence[str] | None = None, 
 
 def prepare_split(dataset_dir: str | Path | None = None, size: int | Sequence[int] = 256,
                   split: Mapping[str, Sequence[str]] | None = None, **options) -> dict[str, dict]:
-    """``prepare_arrays`` for a split: {'train': ..., 'val': ..., 'test': ...}, by default the course's (96/20/22).
+    """``prepare_arrays`` for a split: {'train': ..., 'val': ..., 'test': ...}, by default the folder's own
+    (:func:`course_lib.data.split_for`: the course's 96/20/22 for the Montgomery cases).
 
     ``split`` maps each part to case names, e.g. one of :func:`course_lib.data.cross_validation_folds`. All its
     cases are prepared in one pass (and cached together), then handed out per part. ``dataset_dir`` defaults to
-    :func:`course_lib.data.default_dataset`. The dataset must hold every case the split names (both the real set
-    and the phantom do). ``options`` go to ``prepare_arrays``.
+    :func:`course_lib.data.default_dataset`. The dataset must hold every case the split names. ``options`` go to
+    ``prepare_arrays``.
     """
     if dataset_dir is None:
-        from course_lib.data.montgomery import default_dataset
-
         dataset_dir = default_dataset()
-    split = load_split() if split is None else split
+    split = split_for(dataset_dir) if split is None else split
     everything = sorted(name for cases in split.values() for name in cases)
     missing = [n for n in everything if not (Path(dataset_dir) / IMAGE_FOLDER / f"{n}.png").is_file()]
     if missing:

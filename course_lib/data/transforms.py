@@ -9,7 +9,7 @@ labels in {0, 1}) and 'names' (list of case names). Keys a transform does not us
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, NamedTuple, Sequence
 
 import numpy as np
 from skimage.transform import AffineTransform, resize, warp
@@ -18,7 +18,20 @@ from course_lib.data.errors import DatasetError
 from course_lib.data.files import find_cases, read_case
 
 __all__ = ["LungXRayDataset", "CropActualImage", "ResizeImage", "ShuffleData", "RandomFlip", "RandomShift",
-           "RandomAffine", "RandomIntensity", "crop_box", "crop_case", "resize_image", "resize_label", "shift_array"]
+           "RandomAffine", "RandomIntensity", "crop_box", "crop_case", "resize_image", "resize_label", "shift_array",
+           "size_pair", "AFFINE_LIMITS"]
+
+
+class AffineLimits(NamedTuple):
+    """How far a random affine augmentation may go: what patient positioning really varies."""
+
+    rotation_deg: float  # up to this many degrees either way
+    scale: float         # up to this fraction larger or smaller
+    shift: float         # up to this fraction of the image size in each direction
+
+
+# The one home of the augmentation limits: RandomAffine here and the trainer's on-device warps use them.
+AFFINE_LIMITS = AffineLimits(rotation_deg=10.0, scale=0.1, shift=0.05)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -48,7 +61,8 @@ def crop_case(image: np.ndarray, label: np.ndarray, name: str = "image") -> tupl
     return image[box], label[box]
 
 
-def _size_pair(size: Any) -> tuple[int, int]:
+def size_pair(size: Any) -> tuple[int, int]:
+    """``size`` as (height, width): one int for a square, or a pair; ValueError for anything else."""
     try:
         pair = (int(size), int(size)) if np.isscalar(size) else tuple(int(s) for s in size)
     except (TypeError, ValueError):
@@ -136,7 +150,7 @@ class ResizeImage:
     """
 
     def __init__(self, size: int | Sequence[int]):
-        self.size = _size_pair(size)
+        self.size = size_pair(size)
 
     def __repr__(self) -> str:
         return f"ResizeImage(size={self.size})"
@@ -267,8 +281,8 @@ class RandomAffine(_PerSample):
     zero outside the original field of view.
     """
 
-    def __init__(self, max_rotation: float = 10.0, max_scale: float = 0.1, max_shift: float = 0.05,
-                 seed: int | None = None):
+    def __init__(self, max_rotation: float = AFFINE_LIMITS.rotation_deg, max_scale: float = AFFINE_LIMITS.scale,
+                 max_shift: float = AFFINE_LIMITS.shift, seed: int | None = None):
         if max_rotation < 0 or not 0 <= max_scale < 1 or max_shift < 0:
             raise ValueError("RandomAffine: need max_rotation >= 0, 0 <= max_scale < 1, max_shift >= 0; got "
                              f"{max_rotation}, {max_scale}, {max_shift}.")

@@ -58,7 +58,8 @@ class Canvas:
     def text(self, xy: Point, label: str, *, size: float = FONT_SIZE, muted: bool = False,
              ha: str = "center", va: str = "center", weight: str = "normal", colour: str | None = None,
              rotation: float = 0.0) -> None:
-        """Write ``label`` at ``xy``; muted text is light grey."""
+        """Write ``label`` at ``xy``; muted text is light grey. The keyword parameters are matplotlib's text
+        style, named as matplotlib names them, so a figure reads like the matplotlib call it makes."""
         self.ax.text(*xy, label, fontsize=size * self.font_scale, ha=ha, va=va, fontweight=weight, rotation=rotation,
                      color=MUTED_TEXT_COLOUR if muted else (colour or TEXT_COLOUR), zorder=6)
 
@@ -73,7 +74,8 @@ class Canvas:
             muted: bool = False, size: float = FONT_SIZE, rounded: bool = True, edge: str = TEXT_COLOUR,
             linewidth: float = 1.2, weight: str = "normal", text_colour: str | None = None,
             zorder: float = 3) -> None:
-        """A (rounded) rectangle centred on ``centre`` with ``label`` inside."""
+        """A (rounded) rectangle centred on ``centre`` with ``label`` inside. Its keyword parameters are the style
+        of the patch and of its label (matplotlib's names), every one with the default most figures use."""
         x, y = centre[0] - width / 2, centre[1] - height / 2
         style = f"round,pad=0,rounding_size={min(width, height, 1.6) * 0.18:.3f}" if rounded else "square,pad=0"
         self.ax.add_patch(FancyBboxPatch((x, y), width, height, boxstyle=style, zorder=zorder, linewidth=linewidth,

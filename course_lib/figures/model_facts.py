@@ -118,72 +118,82 @@ def cfcm34_facts(input_size: int = DISPLAY_SIZE) -> ArchitectureFacts:
     return architecture_facts(_cfcm34(), input_size, name="CFCM34")
 
 
+class _ForwardRecord:
+    """What the hooks saw during one forward pass of a CFCM: its stages, its ConvLSTM steps, its (transposed)
+    convolutions, in the order they ran."""
+
+    def __init__(self) -> None:
+        self.stages: list[tuple[int, int, int]] = []  # (blocks, channels, probe size)
+        self.cell_inputs: dict[int, tuple[int, int]] = {}  # id(cell) -> (steps, input channels)
+        self.cells: list = []
+        self.transposed: list[tuple[int, int]] = []
+        self.convs_after_last_transpose: list[int] = []
+        self.first_conv: list = []
+
+    def on_stage(self, module, inputs: tuple, output: tuple) -> None:
+        features, ladder = output
+        self.stages.append((len(ladder), features.shape[1], features.shape[-1]))
+
+    def on_cell(self, module, inputs: tuple) -> None:
+        steps, _ = self.cell_inputs.get(id(module), (0, 0))
+        self.cell_inputs[id(module)] = (steps + 1, inputs[0].shape[1])
+        if module not in self.cells:
+            self.cells.append(module)
+
+    def on_transpose(self, module, inputs: tuple, output) -> None:
+        self.transposed.append((module.in_channels, module.out_channels))
+        self.convs_after_last_transpose.clear()
+
+    def on_conv(self, module, inputs: tuple, output) -> None:
+        if not self.first_conv:
+            self.first_conv.append(module)
+        if self.transposed:
+            self.convs_after_last_transpose.append(module.out_channels)
+
+    def run(self, model) -> object:
+        """``model``'s logits for a zero probe image, with every hook in place for the pass."""
+        import torch
+        from torch import nn
+
+        from course_lib.nn import ConvLSTMCell, LadderStage
+
+        kinds = ((LadderStage, "forward", self.on_stage), (ConvLSTMCell, "pre", self.on_cell),
+                 (nn.ConvTranspose2d, "forward", self.on_transpose), (nn.Conv2d, "forward", self.on_conv))
+        handles = []
+        for module in model.modules():
+            for kind, when, hook in kinds:
+                if isinstance(module, kind):
+                    register = module.register_forward_pre_hook if when == "pre" else module.register_forward_hook
+                    handles.append(register(hook))
+                    break
+        try:
+            with torch.no_grad():
+                return model(torch.zeros(1, first_conv_in_channels(model), PROBE_SIZE, PROBE_SIZE))
+        finally:
+            for handle in handles:
+                handle.remove()
+
+
 def architecture_facts(model: object, input_size: int = DISPLAY_SIZE, name: str | None = None) -> ArchitectureFacts:
     """Read stages, ConvLSTMs, hand-offs and head of a CFCM ``model`` from one small forward pass
     with hooks; sizes are reported for an ``input_size`` square input."""
-    import torch
-    from torch import nn
-
-    from course_lib.nn import ConvLSTMCell, LadderStage
-
-    model = model.eval()  # type: ignore[attr-defined]
-    stages: list[tuple[int, int, int]] = []  # (blocks, channels, probe size)
-    cell_inputs: dict[int, tuple[int, int]] = {}  # id(cell) -> (steps, input channels)
-    cells: list[ConvLSTMCell] = []
-    transposed: list[tuple[int, int]] = []
-    convs_after_last_transpose: list[int] = []
-    first_conv: list[nn.Conv2d] = []
-
-    def on_stage(module: nn.Module, inputs: tuple, output: tuple) -> None:
-        features, ladder = output
-        stages.append((len(ladder), features.shape[1], features.shape[-1]))
-
-    def on_cell(module: nn.Module, inputs: tuple) -> None:
-        steps, _ = cell_inputs.get(id(module), (0, 0))
-        cell_inputs[id(module)] = (steps + 1, inputs[0].shape[1])
-        if module not in cells:
-            cells.append(module)
-
-    def on_transpose(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
-        transposed.append((module.in_channels, module.out_channels))
-        convs_after_last_transpose.clear()
-
-    def on_conv(module: nn.Module, inputs: tuple, output: torch.Tensor) -> None:
-        if not first_conv:
-            first_conv.append(module)
-        if transposed:
-            convs_after_last_transpose.append(module.out_channels)
-
-    handles = []
-    for module in model.modules():
-        if isinstance(module, LadderStage):
-            handles.append(module.register_forward_hook(on_stage))
-        elif isinstance(module, ConvLSTMCell):
-            handles.append(module.register_forward_pre_hook(on_cell))
-        elif isinstance(module, nn.ConvTranspose2d):
-            handles.append(module.register_forward_hook(on_transpose))
-        elif isinstance(module, nn.Conv2d):
-            handles.append(module.register_forward_hook(on_conv))
-    with torch.no_grad():
-        logits = model(torch.zeros(1, first_conv_in_channels(model), PROBE_SIZE, PROBE_SIZE))
-    for handle in handles:
-        handle.remove()
-
-    cells_by_size = sorted(cells, key=lambda cell: cell.conv.out_channels)  # shallow (few channels) first
+    record = _ForwardRecord()
+    logits = record.run(model.eval())  # type: ignore[attr-defined]
+    cells_by_size = sorted(record.cells, key=lambda cell: cell.conv.out_channels)  # shallow (few channels) first
     stage_facts = []
-    for (blocks, channels, size), cell in zip(stages, cells_by_size):
-        steps, in_channels = cell_inputs[id(cell)]
+    for (blocks, channels, size), cell in zip(record.stages, cells_by_size):
+        steps, in_channels = record.cell_inputs[id(cell)]
         if steps != blocks:
             raise ValueError(f"ConvLSTM with {cell.conv.out_channels // 4} channels ran {steps} steps for a "
                              f"stage of {blocks} blocks: course_lib.nn.CFCM no longer matches this figure")
         stage_facts.append(StageFacts(blocks, channels, _scaled(size, display=input_size), in_channels,
                                       cell.conv.out_channels // 4))
-    handoffs = tuple(reversed(transposed[:-1]))  # run deep to shallow; listed shallow to deep
-    stem = first_conv[0]
+    handoffs = tuple(reversed(record.transposed[:-1]))  # run deep to shallow; listed shallow to deep
+    stem = record.first_conv[0]
     return ArchitectureFacts(
         name=name or type(model).__name__, input_channels=stem.in_channels, input_size=input_size,
         stem_kernel=stem.kernel_size[0], stem_channels=stem.out_channels, stages=tuple(stage_facts),
-        handoff_channels=handoffs, head_channels=(transposed[-1][1], convs_after_last_transpose[0]),
+        handoff_channels=handoffs, head_channels=(record.transposed[-1][1], record.convs_after_last_transpose[0]),
         num_classes=logits.shape[1], parameters=_count(model))
 
 

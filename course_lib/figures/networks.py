@@ -69,7 +69,7 @@ def draw_block(facts: BlockFacts, path: Path) -> Path:
              "*A 1×1 conv of ReLU(x) replaces the identity",
              f"  when channels change ({facts.projection_in} → {facts.projection_out}: "
              f"{facts.projection_parameters:,} parameters).",
-             "With batch_norm=True a BatchNorm precedes each ReLU.")
+             "With norm=\"batch\" a BatchNorm precedes each ReLU.")
     for row, note in enumerate(notes):
         canvas.text((0.3, 1.5 - 0.45 * row), note, size=SMALL_FONT_SIZE, ha="left")
     return canvas.save(path)

@@ -3,7 +3,7 @@
 The references are ``course_lib.losses`` (``dice``, ``dice_score``, ``dice_loss``) and ``course_lib.nn.CFCM``:
 the decoder is graded by running a small library CFCM on a random image, handing the learner the encoder's
 stages and the model's own ConvLSTM cells and hand-off layers (so both use the same weights), and comparing
-the learner's result with what the library's CFCM feeds its head (captured with a forward hook) and the
+the learner's result with what the library's CFCM feeds its head (its own ``decode``) and the
 logits that follow. Every check tries every graded behaviour (shapes, edge cases, gradients; networks of
 two, three and four levels); the hidden tests run the same checks with other seeds. Inputs are random from
 a fixed seed, so a grade is reproducible. A failure says which case differs, how, and the likely fix (a cause
@@ -24,18 +24,16 @@ from course_lib.losses import EPS
 from course_lib.losses import dice as reference_dice
 from course_lib.losses import dice_loss as reference_dice_loss
 from course_lib.losses import dice_score as reference_dice_score
-from course_lib.nn import CFCM
+from course_lib.nn.cfcm import CFCM, Stages, decode_coarse_to_fine
 
 __all__ = ["check_dice", "check_dice_score_and_loss", "check_cfcm_decoder"]
 
 NOTEBOOK = "04_cfcm_training"
-Stages = list[tuple[torch.Tensor, list[torch.Tensor]]]
 # (layers, base, size, batch) of the networks the decoder is tried on: CFCM34's four stages, then three and two
 DECODER_NETWORKS = (((3, 4, 6, 3), 2, 32, 2), ((2, 3, 2), 3, 24, 1), ((2, 2), 2, 16, 3))
 
 
-def _close(actual: torch.Tensor, expected: torch.Tensor, rtol: float = 1e-4, atol: float = 1e-6) -> bool:
-    return close(actual, expected, rtol=rtol, atol=atol)
+ATOL = 1e-6  # Dice values near 0 (disjoint masks) must still be told apart
 
 
 def _tensor(value: Any, what: str) -> torch.Tensor:
@@ -82,16 +80,17 @@ def _dice_advice(result: torch.Tensor, prediction: torch.Tensor, truth: torch.Te
     if torch.isnan(result).any():
         return (" It is NaN where both prediction and mask are empty: add EPS = 0.001 to the denominator, "
                 "so 0 / (0 + EPS) = 0.")
-    if _close(result, _dice_variant(prediction, truth, eps=0.0)):
+    if close(result, _dice_variant(prediction, truth, eps=0.0), atol=ATOL):
         return " It matches the formula without EPS: add EPS = 0.001 to the denominator (outside the sum)."
-    if _close(result, _dice_variant(prediction, truth, squares=False)):
+    if close(result, _dice_variant(prediction, truth, squares=False), atol=ATOL):
         return (" It matches sum(p + t) in the denominator: the lab's formula squares both, "
                 "sum(p ** 2 + t ** 2) (the same for binary masks, different for probabilities).")
-    if _close(result, _dice_variant(prediction, truth, factor=1.0)):
+    if close(result, _dice_variant(prediction, truth, factor=1.0), atol=ATOL):
         return " It is half the expected value: the numerator is 2 * sum(p * t)."
     axes = tuple(range(1, prediction.dim()))
-    if _close(result, 2.0 * (prediction * truth).sum(dim=axes) / ((prediction**2).sum(dim=axes)
-                                                                   + (truth**2).sum(dim=axes) + 2 * EPS)):
+    twice = 2.0 * (prediction * truth).sum(dim=axes) / ((prediction**2).sum(dim=axes) + (truth**2).sum(dim=axes)
+                                                        + 2 * EPS)
+    if close(result, twice, atol=ATOL):
         return " EPS is added twice: add it once, to the whole denominator."
     return " Expected 2 * sum(p * t) / (sum(p ** 2 + t ** 2) + EPS), sums over every axis but the batch axis."
 
@@ -121,7 +120,7 @@ def check_dice(dice: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, se
             else:
                 advice = "sum over every axis except the batch axis (axis 0)."
             raise AssertionError(f"{call}: got shape {tuple(result.shape)}, expected ({batch},): {advice}")
-        if not _close(result, expected):
+        if not close(result, expected, atol=ATOL):
             raise AssertionError(f"{call}: {worst_difference(result, expected)}.{_dice_advice(result, prediction, truth)}")
     # the loss is built on dice: its gradient must be the reference's
     _, prediction, truth = cases[0]
@@ -135,7 +134,7 @@ def check_dice(dice: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, se
                              "torch operations (no .item(), .numpy(), .detach(), no thresholding like p > 0.5), "
                              "so the dice loss can train a network.")
     call_learner(lambda: result.sum().backward(), exercise="dice", call="dice(...).sum().backward()")
-    if mine.grad is None or not _close(mine.grad, theirs.grad, rtol=1e-3, atol=1e-6):
+    if mine.grad is None or not close(mine.grad, theirs.grad, rtol=1e-3, atol=1e-6):
         raise AssertionError("dice: the values are right but the gradient with respect to the prediction differs "
                              "from the reference's; use only differentiable torch operations on the prediction.")
     return (f"matches course_lib.losses.dice on {len(cases)} cases (4 shapes, a batch of one among them; a faint "
@@ -171,18 +170,18 @@ def check_dice_score_and_loss(dice_score: Callable[..., torch.Tensor], dice_loss
             result = _scalar(call_learner(function, prediction.clone(), truth.clone(), exercise=name, call=call),
                              call).detach().float()
             expected = reference(prediction, truth)
-            if _close(result, expected):
+            if close(result, expected, atol=ATOL):
                 continue
             advice = ""
             per_sample = reference_dice(prediction, truth)
-            if name == "dice_loss" and _close(result, -per_sample.mean()):
+            if name == "dice_loss" and close(result, -per_sample.mean(), atol=ATOL):
                 advice = " It equals -Dice: the loss is the mean of 1 - Dice (0 for a perfect prediction)."
-            elif name == "dice_loss" and _close(result, per_sample.mean()):
+            elif name == "dice_loss" and close(result, per_sample.mean(), atol=ATOL):
                 advice = (" It equals the score: a loss must fall as the prediction improves; return the mean of "
                           "1 - Dice.")
-            elif name == "dice_score" and _close(result, 1.0 - per_sample.mean()):
+            elif name == "dice_score" and close(result, 1.0 - per_sample.mean(), atol=ATOL):
                 advice = " It equals the loss: the score is the mean Dice itself (higher is better)."
-            elif name == "dice_score" and _close(result, per_sample.sum()):
+            elif name == "dice_score" and close(result, per_sample.sum(), atol=ATOL):
                 advice = " It is the sum over the batch: take the mean, so the score does not grow with the batch."
             else:
                 advice = f" Build it on your dice(): {'mean of dice' if name == 'dice_score' else 'mean of 1 - dice'}."
@@ -197,7 +196,7 @@ def check_dice_score_and_loss(dice_score: Callable[..., torch.Tensor], dice_loss
         raise AssertionError("dice_loss returned a value without a gradient: keep to torch operations so that "
                              "loss.backward() can train the network.")
     call_learner(loss.backward, exercise="dice_loss", call="dice_loss(...).backward()")
-    if mine.grad is None or not _close(mine.grad, theirs.grad, rtol=1e-3, atol=1e-7):
+    if mine.grad is None or not close(mine.grad, theirs.grad, rtol=1e-3, atol=1e-7):
         raise AssertionError("dice_loss: the value is right but its gradient with respect to the prediction differs "
                              "from the reference's.")
     return (f"dice_score and dice_loss match course_lib.losses on {len(cases)} cases as 0-d tensors, and the loss's "
@@ -207,31 +206,47 @@ def check_dice_score_and_loss(dice_score: Callable[..., torch.Tensor], dice_loss
 # ----------------------------------------------------------------------------------------------
 # exercise 3: the coarse-to-fine decoder
 # ----------------------------------------------------------------------------------------------
-def _variant_decode(stages: Stages, memories: nn.ModuleList, handoffs: nn.ModuleList, *, reverse: bool = True,
-                    swap: bool = False, carry: bool = True, keep: str = "hidden") -> torch.Tensor:
-    """A decoder with one thing done differently (to name a learner's slip), never the reference itself."""
-    deepest = len(stages) - 1
-    state = memories[deepest].zero_state(stages[deepest][1][0])
-    for level in range(deepest, -1, -1):
-        if level != deepest:
-            halves = torch.chunk(handoffs[level](torch.cat(state, dim=1)), 2, dim=1)
-            state = (halves[1], halves[0]) if swap else (halves[0], halves[1])
-            if not carry:
-                state = memories[level].zero_state(stages[level][1][0])
-        ladder = stages[level][1][::-1] if reverse else stages[level][1]
-        for x in ladder:
-            _, state = memories[level](x, state)
-    return state[1] if keep == "hidden" else state[0]
+class _SwappedHalves(nn.Module):
+    """A hand-off whose two halves come out swapped (hidden first): one of the slips the decoder check names."""
+
+    def __init__(self, handoff: nn.Module) -> None:
+        super().__init__()
+        self.handoff = handoff
+
+    def forward(self, state: torch.Tensor) -> torch.Tensor:
+        first, second = torch.chunk(self.handoff(state), 2, dim=1)
+        return torch.cat([second, first], dim=1)
+
+
+class _ZeroState(nn.Module):
+    """A hand-off that hands nothing up (every level restarts from zeros): another slip the check names."""
+
+    def __init__(self, handoff: nn.Module) -> None:
+        super().__init__()
+        self.handoff = handoff
+
+    def forward(self, state: torch.Tensor) -> torch.Tensor:
+        return torch.zeros_like(self.handoff(state))
+
+
+def _variant_decode(stages: Stages, model: CFCM, *, reverse: bool = True, handoff: type[nn.Module] | None = None,
+                    keep: str = "hidden") -> torch.Tensor:
+    """The library's decoder run with one thing done differently (to name a learner's slip): the ladders read
+    forwards, the hand-offs altered, or the final cell returned instead of the hidden output."""
+    ladders = stages if reverse else [(output, ladder[::-1]) for output, ladder in stages]
+    handoffs = model.handoffs if handoff is None else [handoff(h) for h in model.handoffs]
+    cell, hidden = decode_coarse_to_fine(ladders, model.memories, handoffs)
+    return hidden if keep == "hidden" else cell
 
 
 def _decoder_advice(result: torch.Tensor, stages: Stages, model: CFCM) -> str:
     variants = (
         (dict(reverse=False), " It matches a decoder that reads each ladder first block first: CFCM reads every "
                               "stage's block outputs in REVERSE order (ladder[::-1]), the last block first."),
-        (dict(swap=True), " It matches a hand-off that swaps cell and hidden: after the transposed convolution the "
+        (dict(handoff=_SwappedHalves), " It matches a hand-off that swaps cell and hidden: after the transposed convolution the "
                           "FIRST half of the channels is the cell, the second half the hidden state "
                           "(torch.chunk(..., 2, dim=1) gives (cell, hidden))."),
-        (dict(carry=False), " It matches a decoder that restarts every level from zeros: only the deepest level "
+        (dict(handoff=_ZeroState), " It matches a decoder that restarts every level from zeros: only the deepest level "
                             "starts from zero_state; each shallower level starts from the state handed up by "
                             "handoffs[level](torch.cat([cell, hidden], dim=1))."),
         (dict(keep="cell"), " It matches the last CELL state: return the last step's HIDDEN output (what the head "
@@ -239,7 +254,7 @@ def _decoder_advice(result: torch.Tensor, stages: Stages, model: CFCM) -> str:
     )
     with torch.no_grad():
         for options, advice in variants:
-            if _close(result, _variant_decode(stages, model.memories, model.handoffs, **options)):
+            if close(result, _variant_decode(stages, model, **options), atol=ATOL):
                 return advice
     return (" Start from memories[deepest].zero_state(...), run each level's cell over its ladder reversed, hand "
             "the state (cell, hidden) up with handoffs[level] and split it in two, and return the last hidden output "
@@ -279,16 +294,10 @@ def _check_decoder_once(decode: Decoder, seed: int, layers: Sequence[int], base:
                 parameter.uniform_(-0.1, 0.1)
     generator = torch.Generator().manual_seed(seed)
     x = torch.randn(batch, 1, size, size, generator=generator)
-    captured: list[torch.Tensor] = []
-    hook = model.head.register_forward_pre_hook(lambda _module, args: captured.append(args[0].detach()))
-    try:
-        with torch.no_grad(), quiet():
-            logits = model(x)
-    finally:
-        hook.remove()
-    expected = captured[0]
     with torch.no_grad(), quiet():
+        logits = model(x)
         stages = model.encoder(x)
+        expected = model.decode(stages)[1]  # what the model's head reads
     description = (f"decode(stages, memories, handoffs) for CFCM(layers={list(layers)}, base={base}) "
                    f"on a {batch}x1x{size}x{size} image")
     with torch.no_grad():
@@ -306,11 +315,11 @@ def _check_decoder_once(decode: Decoder, seed: int, layers: Sequence[int], base:
             advice = " Return the last hidden output of level 0 (the shallowest stage)."
         raise AssertionError(f"{description}: got shape {tuple(result.shape)}, expected {tuple(expected.shape)}."
                              f"{advice}")
-    if not _close(result, expected):
+    if not close(result, expected, atol=ATOL):
         raise AssertionError(f"{description} differs from course_lib's CFCM: {worst_difference(result, expected)}."
                              f"{_decoder_advice(result, stages, model)}")
     with torch.no_grad(), quiet():
         rebuilt = model.head(result)
-    if not _close(rebuilt, logits):
+    if not close(rebuilt, logits, atol=ATOL):
         raise AssertionError(f"{description}: your output matches, but the head's logits differ from the model's "
                              f"({worst_difference(rebuilt, logits)}); return a tensor that has not been changed in place.")

@@ -12,7 +12,7 @@ named only once the answer is shown to have it); a success returns one line; not
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import torch
 
@@ -32,9 +32,22 @@ ACTIVATIONS: tuple[Activation, ...] = (torch.relu, torch.tanh, torch.sigmoid)
 SHAPES = ((2, 3, 5), (3, 5, 4), (1, 1, 7))
 # (forget_bias, activation) tried by the cell update: CFCM's setting, the textbook's tanh, and two more biases
 CELL_SETTINGS = ((1.0, torch.relu), (0.5, torch.tanh), (2.0, torch.relu), (0.0, torch.sigmoid))
-# (in_channels, hidden_channels, size, kernel_size, steps, forget_bias, activation) tried by the whole step
-STEP_SETTINGS = ((2, 3, 6, 3, 3, 1.0, torch.relu), (5, 2, 5, 5, 4, 1.0, torch.relu),
-                 (3, 2, 4, 1, 3, 0.0, torch.tanh), (1, 4, 5, 3, 2, 2.0, torch.sigmoid))
+
+
+class StepSetting(NamedTuple):
+    """One cell the whole-step exercise is tried on, and how many steps it runs."""
+
+    in_channels: int
+    hidden_channels: int
+    size: int
+    kernel_size: int
+    steps: int
+    forget_bias: float
+    activation: Activation
+
+
+STEP_SETTINGS = (StepSetting(2, 3, 6, 3, 3, 1.0, torch.relu), StepSetting(5, 2, 5, 5, 4, 1.0, torch.relu),
+                 StepSetting(3, 2, 4, 1, 3, 0.0, torch.tanh), StepSetting(1, 4, 5, 3, 2, 2.0, torch.sigmoid))
 
 
 def _generator(seed: int) -> torch.Generator:
@@ -244,8 +257,8 @@ def _step_advice(result_cell: torch.Tensor, cell: ConvLSTMCell, x: torch.Tensor,
             "i, j, f, o, then cell_update with the previous cell from `state = (cell, hidden)`.")
 
 
-def _check_step_once(convlstm_step: Callable[..., Any], seed: int, in_channels: int, hidden_channels: int, size: int,
-                     kernel_size: int, steps: int, forget_bias: float, activation: Activation, batch: int = 2) -> None:
+def _check_step_once(convlstm_step: Callable[..., Any], seed: int, setting: StepSetting, batch: int = 2) -> None:
+    in_channels, hidden_channels, size, kernel_size, steps, forget_bias, activation = setting
     torch.manual_seed(seed)
     reference = ConvLSTMCell(in_channels, hidden_channels, kernel_size=kernel_size, forget_bias=forget_bias,
                              activation=activation).eval()
@@ -293,7 +306,7 @@ def check_convlstm_step(convlstm_step: Callable[..., Any], *, seed: int = 0) -> 
     """
     require_defined_in_notebook(convlstm_step, exercise="convlstm_step")
     for offset, setting in enumerate(STEP_SETTINGS):
-        _check_step_once(convlstm_step, seed + offset, *setting)
-    kernels = sorted({setting[3] for setting in STEP_SETTINGS})
+        _check_step_once(convlstm_step, seed + offset, setting)
+    kernels = sorted({setting.kernel_size for setting in STEP_SETTINGS})
     return (f"matches ConvLSTMCell step after step in {len(STEP_SETTINGS)} settings: kernels "
             f"{', '.join(map(str, kernels))}, forget biases 0 to 2, ReLU, tanh and sigmoid (seed {seed}).")

@@ -1,11 +1,12 @@
-"""The course's networks: ResNet blocks, skip fusions, the ConvLSTM cell and CFCM."""
+"""The course's networks: ResNet blocks, skip fusions, the ConvLSTM cell and CFCM, and the registry that names them."""
 
 from course_lib.nn.blocks import LadderStage, ResNetBlock, conv_same
-from course_lib.nn.cfcm import (CFCM, CFCM18, CFCM34, MODELS, Ladder34, ResidualLadder34, ResNetEncoder,
-                                build_model)
-from course_lib.nn.convlstm import ConvLSTMCell, unroll
+from course_lib.nn.cfcm import (CFCM, CFCM18, CFCM34, Ladder34, ResidualLadder34, ResNetEncoder,
+                                decode_coarse_to_fine)
+from course_lib.nn.convlstm import ConvLSTMCell, Gates, unroll
 from course_lib.nn.fusion import ConcatFusion, EncoderDecoder, NoFusion, SumFusion, make_fusion
+from course_lib.nn.registry import MODELS, ModelSpec, build_model
 
 __all__ = ["conv_same", "ResNetBlock", "LadderStage", "NoFusion", "ConcatFusion", "SumFusion", "make_fusion",
-           "EncoderDecoder", "ConvLSTMCell", "unroll", "ResNetEncoder", "CFCM", "CFCM34", "CFCM18", "Ladder34",
-           "ResidualLadder34", "MODELS", "build_model"]
+           "EncoderDecoder", "ConvLSTMCell", "Gates", "unroll", "ResNetEncoder", "decode_coarse_to_fine", "CFCM",
+           "CFCM34", "CFCM18", "Ladder34", "ResidualLadder34", "MODELS", "ModelSpec", "build_model"]

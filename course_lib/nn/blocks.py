@@ -1,8 +1,10 @@
 """The encoder's building blocks, built the way the lab builds them.
 
 Every convolution has a bias and 'same' padding (odd kernels only). The ResNet block is
-pre-activation: (optional BatchNorm ->) ReLU before each convolution. The lab keeps batch norm
-off (its ``batch_norm_relu`` is only a ReLU); ``batch_norm=True`` restores the paper's variant.
+pre-activation: (optional normalisation ->) ReLU before each convolution. The lab keeps normalisation
+off (its ``batch_norm_relu`` is only a ReLU); ``norm="batch"`` restores the paper's batch norm, and
+``norm="instance"`` normalises each image's feature maps on their own (no running statistics, so training and
+evaluation behave alike whatever the batch size, and a hospital's different exposure is normalised away).
 """
 
 from __future__ import annotations
@@ -10,7 +12,20 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-__all__ = ["conv_same", "ResNetBlock", "LadderStage", "init_like_tensorflow", "check_features"]
+__all__ = ["conv_same", "ResNetBlock", "LadderStage", "init_like_tensorflow", "check_features", "NORMS", "make_norm"]
+
+NORMS = ("batch", "instance")  # or None: no normalisation (the lab)
+
+
+def make_norm(norm: str | None, channels: int) -> list[nn.Module]:
+    """The normalisation layer ``norm`` names for ``channels`` feature maps, as a list (empty for None)."""
+    if norm is None:
+        return []
+    if norm == "batch":
+        return [nn.BatchNorm2d(channels, momentum=0.1)]
+    if norm == "instance":  # GroupNorm with one group per channel: instance norm with a learned scale and shift
+        return [nn.GroupNorm(channels, channels)]
+    raise ValueError(f"norm must be None or one of {NORMS}, got {norm!r}")
 
 
 def conv_same(in_ch: int, out_ch: int, kernel_size: int, stride: int = 1) -> nn.Conv2d:
@@ -44,11 +59,10 @@ def check_features(x: torch.Tensor, channels: int, where: str, multiple: int = 1
 
 
 class _PreActivation(nn.Sequential):
-    """(BatchNorm ->) ReLU: the lab's ``batch_norm_relu`` with the batch norm switchable."""
+    """(normalisation ->) ReLU: the lab's ``batch_norm_relu`` with the normalisation switchable."""
 
-    def __init__(self, channels: int, batch_norm: bool) -> None:
-        layers: list[nn.Module] = [nn.BatchNorm2d(channels, momentum=0.1)] if batch_norm else []
-        super().__init__(*layers, nn.ReLU())
+    def __init__(self, channels: int, norm: str | None) -> None:
+        super().__init__(*make_norm(norm, channels), nn.ReLU())
 
 
 class ResNetBlock(nn.Module):
@@ -59,7 +73,7 @@ class ResNetBlock(nn.Module):
     (default: only when the channel count changes; the lab's stages force it in their first block).
     """
 
-    def __init__(self, in_channels: int, out_channels: int, batch_norm: bool = False,
+    def __init__(self, in_channels: int, out_channels: int, norm: str | None = None,
                  projection: bool | None = None) -> None:
         super().__init__()
         self.in_channels, self.out_channels = in_channels, out_channels
@@ -68,10 +82,10 @@ class ResNetBlock(nn.Module):
         if not projection and in_channels != out_channels:
             raise ValueError(f"ResNetBlock({in_channels}, {out_channels}): an identity shortcut needs equal channel "
                              "counts; pass projection=True")
-        self.act1 = _PreActivation(in_channels, batch_norm)
+        self.act1 = _PreActivation(in_channels, norm)
         self.projection = conv_same(in_channels, out_channels, 1) if projection else None
         self.conv1 = conv_same(in_channels, out_channels, 3)
-        self.act2 = _PreActivation(out_channels, batch_norm)
+        self.act2 = _PreActivation(out_channels, norm)
         self.conv2 = conv_same(out_channels, out_channels, 3)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -90,14 +104,14 @@ class LadderStage(nn.Module):
     The first block always has a projection shortcut, as in the lab.
     """
 
-    def __init__(self, in_channels: int, out_channels: int, blocks: int, batch_norm: bool = False) -> None:
+    def __init__(self, in_channels: int, out_channels: int, blocks: int, norm: str | None = None) -> None:
         super().__init__()
         if blocks < 1:
             raise ValueError(f"LadderStage: blocks must be at least 1, got {blocks}")
         self.in_channels, self.out_channels = in_channels, out_channels
         self.blocks = nn.ModuleList(
-            [ResNetBlock(in_channels, out_channels, batch_norm, projection=True)]
-            + [ResNetBlock(out_channels, out_channels, batch_norm) for _ in range(blocks - 1)])
+            [ResNetBlock(in_channels, out_channels, norm, projection=True)]
+            + [ResNetBlock(out_channels, out_channels, norm) for _ in range(blocks - 1)])
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
         x = self.blocks[0](x)

@@ -1,7 +1,7 @@
 """CFCM: a ResNet encoder whose ladder of block outputs is read, coarse to fine, by ConvLSTM memories.
 
 Built as the lab builds CFCM34 (stride 1 inside stages, 2x2 max-pooling after the 7x7 stem and between
-stages, no batch norm unless ``batch_norm=True``, TF-style Glorot init).
+stages, no normalisation unless ``norm`` names one, TF-style Glorot init).
 
 Decoder, deepest stage first: the stage's ConvLSTM (hidden = stage channels C) starts from zeros at the
 deepest stage and runs over the stage's ladder in REVERSE order (last block first). Its full state
@@ -15,18 +15,19 @@ conv + ReLU and a 3x3 conv to the logits. For base b, CFCM34 has 11996 b^2 + 268
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
 
 from course_lib.nn.blocks import LadderStage, ResNetBlock, check_features, conv_same, init_like_tensorflow
-from course_lib.nn.convlstm import ConvLSTMCell, unroll
+from course_lib.nn.convlstm import ConvLSTMCell, State, unroll
 from course_lib.nn.fusion import make_fusion
 
-__all__ = ["ResNetEncoder", "CFCM", "CFCM34", "CFCM18", "Ladder34", "ResidualLadder34", "build_model", "MODELS",
-           "RESNET34_LAYERS", "RESNET18_LAYERS"]
+__all__ = ["ResNetEncoder", "Stages", "decode_coarse_to_fine", "CFCM", "CFCM34", "CFCM18", "Ladder34",
+           "ResidualLadder34", "RESNET34_LAYERS", "RESNET18_LAYERS"]
 
+Stages = list[tuple[torch.Tensor, list[torch.Tensor]]]  # per stage, shallow first: (output, ladder of block outputs)
 RESNET34_LAYERS = (3, 4, 6, 3)
 RESNET18_LAYERS = (2, 2, 2, 2)
 
@@ -44,7 +45,7 @@ class ResNetEncoder(nn.Module):
     works at H / 2**(k+1). H and W must be divisible by ``2**len(layers)``.
     """
 
-    def __init__(self, layers: Sequence[int], in_channels: int = 1, base: int = 64, batch_norm: bool = False) -> None:
+    def __init__(self, layers: Sequence[int], in_channels: int = 1, base: int = 64, norm: str | None = None) -> None:
         super().__init__()
         if len(layers) < 1 or base < 1:
             raise ValueError(f"ResNetEncoder: need at least one stage and base >= 1, got layers={layers}, base={base}")
@@ -54,10 +55,10 @@ class ResNetEncoder(nn.Module):
         self.stem = conv_same(in_channels, base, 7)
         self.pool = nn.MaxPool2d(2, stride=2)
         inputs = [base] + self.channels[:-1]
-        self.stages = nn.ModuleList(LadderStage(i, o, blocks, batch_norm)
+        self.stages = nn.ModuleList(LadderStage(i, o, blocks, norm)
                                     for i, o, blocks in zip(inputs, self.channels, self.layers))
 
-    def forward(self, x: torch.Tensor) -> list[tuple[torch.Tensor, list[torch.Tensor]]]:
+    def forward(self, x: torch.Tensor) -> Stages:
         x = self.pool(self.stem(x))
         results = []
         for index, stage in enumerate(self.stages):
@@ -66,6 +67,23 @@ class ResNetEncoder(nn.Module):
             x, ladder = stage(x)
             results.append((x, ladder))
         return results
+
+
+def decode_coarse_to_fine(stages: Stages, memories: Sequence[ConvLSTMCell], handoffs: Sequence[nn.Module]) -> State:
+    """CFCM's decoder: the final (cell, hidden) of the shallowest level's memory (the head reads the hidden).
+
+    Deepest level first, from a zero state: each level's ConvLSTM reads that stage's ladder last block first;
+    ``handoffs[level]`` turns the coarser level's ``cat([cell, hidden])`` into the next level's starting state,
+    split in half along the channels (cell first).
+    """
+    deepest = len(stages) - 1
+    state = memories[deepest].zero_state(stages[deepest][1][0])
+    for level in range(deepest, -1, -1):
+        if level != deepest:
+            cell, hidden = torch.chunk(handoffs[level](torch.cat(state, dim=1)), 2, dim=1)
+            state = (cell, hidden)
+        _, state = unroll(memories[level], stages[level][1][::-1], state)
+    return state
 
 
 def _head(base: int, num_classes: int) -> nn.Sequential:
@@ -86,14 +104,14 @@ class CFCM(_SegmentationNet):
     """Coarse-to-Fine Context Memory on a ResNet encoder with stages ``layers``; see the module docstring.
 
     Input (N, in_channels, H, W) float, H and W divisible by ``2**len(layers)`` (16 for four stages);
-    output LOGITS (N, num_classes, H, W). ``batch_norm=True`` adds BatchNorm before every ReLU of the
-    ResNet blocks as in the paper (the lab leaves it out).
+    output LOGITS (N, num_classes, H, W). ``norm`` ("batch" as in the paper, "instance") adds a normalisation
+    before every ReLU of the ResNet blocks (the lab leaves it out).
     """
 
     def __init__(self, layers: Sequence[int], num_classes: int = 1, in_channels: int = 1, base: int = 64,
-                 batch_norm: bool = False) -> None:
+                 norm: str | None = None) -> None:
         super().__init__()
-        self.encoder = ResNetEncoder(layers, in_channels, base, batch_norm)
+        self.encoder = ResNetEncoder(layers, in_channels, base, norm)
         channels = self.encoder.channels
         self.memories = nn.ModuleList(ConvLSTMCell(c, c, kernel_size=3, activation=torch.relu) for c in channels)
         # handoffs[k] carries the state of level k+1 (2 C_{k+1}) up to level k (2 C_k)
@@ -101,32 +119,28 @@ class CFCM(_SegmentationNet):
         self.head = _head(base, num_classes)
         init_like_tensorflow(self)
 
+    def decode(self, stages: Stages) -> State:
+        """The final (cell, hidden) of the shallowest memory for the encoder's ``stages``."""
+        return decode_coarse_to_fine(stages, self.memories, self.handoffs)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._check(x)
-        stages = self.encoder(x)
-        deepest = len(stages) - 1
-        state = self.memories[deepest].zero_state(stages[deepest][1][0])
-        outputs: list[torch.Tensor] = []
-        for level in range(deepest, -1, -1):
-            if level != deepest:
-                cell, hidden = torch.chunk(self.handoffs[level](torch.cat(state, dim=1)), 2, dim=1)
-                state = (cell, hidden)
-            outputs, state = unroll(self.memories[level], stages[level][1][::-1], state)
-        return self.head(outputs[-1])
+        _, hidden = self.decode(self.encoder(x))
+        return self.head(hidden)
 
 
 class CFCM34(CFCM):
     """CFCM on ResNet34 stages [3, 4, 6, 3], the lab's network (base 64: 49,152,769 parameters)."""
 
-    def __init__(self, num_classes: int = 1, in_channels: int = 1, base: int = 64, batch_norm: bool = False) -> None:
-        super().__init__(RESNET34_LAYERS, num_classes, in_channels, base, batch_norm)
+    def __init__(self, num_classes: int = 1, in_channels: int = 1, base: int = 64, norm: str | None = None) -> None:
+        super().__init__(RESNET34_LAYERS, num_classes, in_channels, base, norm)
 
 
 class CFCM18(CFCM):
     """CFCM on ResNet18 stages [2, 2, 2, 2]: the same code, fewer blocks (and ConvLSTM steps) per level."""
 
-    def __init__(self, num_classes: int = 1, in_channels: int = 1, base: int = 64, batch_norm: bool = False) -> None:
-        super().__init__(RESNET18_LAYERS, num_classes, in_channels, base, batch_norm)
+    def __init__(self, num_classes: int = 1, in_channels: int = 1, base: int = 64, norm: str | None = None) -> None:
+        super().__init__(RESNET18_LAYERS, num_classes, in_channels, base, norm)
 
 
 class Ladder34(_SegmentationNet):
@@ -138,13 +152,13 @@ class Ladder34(_SegmentationNet):
     Only the stage outputs are fused, where CFCM reads every block; that is the difference being compared.
     """
 
-    def __init__(self, num_classes: int = 1, in_channels: int = 1, base: int = 64, batch_norm: bool = False,
+    def __init__(self, num_classes: int = 1, in_channels: int = 1, base: int = 64, norm: str | None = None,
                  fusion: str = "concat", layers: Sequence[int] = RESNET34_LAYERS) -> None:
         super().__init__()
         if fusion not in ("concat", "sum"):
             raise ValueError(f"Ladder34: fusion must be 'concat' or 'sum', got {fusion!r}")
         self.fusion_name = fusion
-        self.encoder = ResNetEncoder(layers, in_channels, base, batch_norm)
+        self.encoder = ResNetEncoder(layers, in_channels, base, norm)
         channels = self.encoder.channels
         self.ups = nn.ModuleList()
         self.fusions = nn.ModuleList()
@@ -179,13 +193,13 @@ class ResidualLadder34(_SegmentationNet):
     result to the next finer level, and the head is CFCM's. At base 16 it has 3.5 M parameters, CFCM34 3.1 M.
     """
 
-    def __init__(self, num_classes: int = 1, in_channels: int = 1, base: int = 64, batch_norm: bool = False,
+    def __init__(self, num_classes: int = 1, in_channels: int = 1, base: int = 64, norm: str | None = None,
                  layers: Sequence[int] = RESNET34_LAYERS) -> None:
         super().__init__()
-        self.encoder = ResNetEncoder(layers, in_channels, base, batch_norm)
+        self.encoder = ResNetEncoder(layers, in_channels, base, norm)
         channels, deepest = self.encoder.channels, len(layers) - 1
         self.levels = nn.ModuleList(
-            nn.ModuleList(ResNetBlock(c if (k == deepest and i == 0) else 2 * c, c, batch_norm, projection=True)
+            nn.ModuleList(ResNetBlock(c if (k == deepest and i == 0) else 2 * c, c, norm, projection=True)
                           for i in range(blocks))
             for k, (c, blocks) in enumerate(zip(channels, layers)))
         self.ups = nn.ModuleList(_up(channels[k + 1], channels[k]) for k in range(deepest))
@@ -207,15 +221,3 @@ class ResidualLadder34(_SegmentationNet):
                     features = torch.cat([features, ladder[index]], dim=1)
                 features = block(features)
         return self.head(features)
-
-
-MODELS: dict[str, Callable[..., nn.Module]] = {"cfcm34": CFCM34, "cfcm18": CFCM18, "ladder34": Ladder34,
-                                               "resladder34": ResidualLadder34}
-
-
-def build_model(name: str, **kwargs: object) -> nn.Module:
-    """The model called ``name`` ("cfcm34", "cfcm18", "ladder34", "resladder34"), built with ``kwargs`` (base, batch_norm, ...)."""
-    key = name.strip().lower()
-    if key not in MODELS:
-        raise ValueError(f"unknown model {name!r}; choose one of {sorted(MODELS)}")
-    return MODELS[key](**kwargs)

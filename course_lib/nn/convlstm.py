@@ -11,15 +11,25 @@ The lab passes ``act = ReLU`` for CFCM (its cell's own default was tanh).
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import NamedTuple
 
 import torch
 from torch import nn
 
 from course_lib.nn.blocks import check_features, conv_same
 
-__all__ = ["ConvLSTMCell", "unroll", "State"]
+__all__ = ["ConvLSTMCell", "Gates", "unroll", "State"]
 
 State = tuple[torch.Tensor, torch.Tensor]  # (cell, hidden), each (N, C, H, W)
+
+
+class Gates(NamedTuple):
+    """One step's four maps after their nonlinearities, each (N, C, H, W): what the explorer shows."""
+
+    input: torch.Tensor   # sigmoid(i): how much of the update is let in
+    update: torch.Tensor  # act(j): the proposed new content
+    forget: torch.Tensor  # sigmoid(f + forget_bias): how much of the old cell is kept
+    output: torch.Tensor  # sigmoid(o): how much of the activated cell becomes the output
 
 
 class ConvLSTMCell(nn.Module):
@@ -46,20 +56,24 @@ class ConvLSTMCell(nn.Module):
         zeros = x.new_zeros(n, self.hidden_channels, h, w)
         return zeros, zeros.clone()
 
-    def forward(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+    def gates(self, x: torch.Tensor, state: State) -> Gates:
+        """The four gates of the step from ``state`` = (cell, hidden) on input ``x``: one convolution of
+        ``cat([x, hidden])`` split into i, j, f, o, each through its nonlinearity."""
         check_features(x, self.in_channels, "ConvLSTMCell input x")
         if not isinstance(state, (tuple, list)) or len(state) != 2:
             raise ValueError("ConvLSTMCell: state must be a pair (cell, hidden); use cell.zero_state(x) to start")
-        cell, hidden = state
         expected = (x.shape[0], self.hidden_channels, x.shape[2], x.shape[3])
-        for name, tensor in (("cell", cell), ("hidden", hidden)):
+        for name, tensor in zip(("cell", "hidden"), state):
             if tuple(tensor.shape) != expected:
                 raise ValueError(f"ConvLSTMCell: state {name} must have shape {expected} to match x "
                                  f"{tuple(x.shape)}, got {tuple(tensor.shape)}")
-        features = self.conv(torch.cat([x, hidden], dim=1))
-        i, j, f, o = torch.chunk(features, 4, dim=1)
-        new_cell = cell * torch.sigmoid(f + self.forget_bias) + torch.sigmoid(i) * self.activation(j)
-        new_hidden = self.activation(new_cell) * torch.sigmoid(o)
+        i, j, f, o = torch.chunk(self.conv(torch.cat([x, state[1]], dim=1)), 4, dim=1)
+        return Gates(torch.sigmoid(i), self.activation(j), torch.sigmoid(f + self.forget_bias), torch.sigmoid(o))
+
+    def forward(self, x: torch.Tensor, state: State) -> tuple[torch.Tensor, State]:
+        gates = self.gates(x, state)
+        new_cell = state[0] * gates.forget + gates.input * gates.update
+        new_hidden = self.activation(new_cell) * gates.output
         return new_hidden, (new_cell, new_hidden)
 
     def extra_repr(self) -> str:

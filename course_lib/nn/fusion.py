@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from course_lib.nn.blocks import check_features, conv_same
+from course_lib.nn.blocks import check_features, conv_same, make_norm
 
 __all__ = ["NoFusion", "ConcatFusion", "SumFusion", "make_fusion", "EncoderDecoder", "FUSIONS"]
 
@@ -71,14 +71,11 @@ def make_fusion(fusion: str) -> nn.Module:
     return FUSIONS[fusion]()
 
 
-def _double_conv(in_channels: int, out_channels: int, batch_norm: bool) -> nn.Sequential:
-    """Two 3x3 convolutions, each followed by ReLU (and batch norm before it when ``batch_norm``)."""
+def _double_conv(in_channels: int, out_channels: int, norm: str | None) -> nn.Sequential:
+    """Two 3x3 convolutions, each followed by ReLU (and by the normalisation ``norm`` before it)."""
     layers: list[nn.Module] = []
     for channels_in in (in_channels, out_channels):
-        layers.append(conv_same(channels_in, out_channels, 3))
-        if batch_norm:
-            layers.append(nn.BatchNorm2d(out_channels))
-        layers.append(nn.ReLU())
+        layers += [conv_same(channels_in, out_channels, 3), *make_norm(norm, out_channels), nn.ReLU()]
     return nn.Sequential(*layers)
 
 
@@ -88,13 +85,13 @@ class EncoderDecoder(nn.Module):
     Encoder: ``depth`` levels of two 3x3 conv + ReLU at ``base * 2**level`` channels, 2x2 max-pool between
     them, then a bottleneck at ``base * 2**depth``. Decoder: per level a 2x2 stride-2 transposed conv + ReLU
     back to that level's channels, the fusion with the encoder's features at that level, two 3x3 conv + ReLU;
-    a final 1x1 conv gives logits. ``batch_norm`` puts batch norm before every ReLU of the double convolutions
-    (without it, the no-skip network often stalls on one class in short runs). Input (N, in_channels, H, W)
+    a final 1x1 conv gives logits. ``norm`` ("batch" or "instance") puts a normalisation before every ReLU of the
+    double convolutions (without one, the no-skip network often stalls on one class in short runs). Input (N, in_channels, H, W)
     with H, W divisible by ``2**depth``; output logits (N, num_classes, H, W).
     """
 
     def __init__(self, fusion: str = "none", in_channels: int = 1, num_classes: int = 1, base: int = 16,
-                 depth: int = 3, batch_norm: bool = False) -> None:
+                 depth: int = 3, norm: str | None = None) -> None:
         super().__init__()
         if depth < 1:
             raise ValueError(f"EncoderDecoder: depth must be at least 1, got {depth}")
@@ -103,10 +100,10 @@ class EncoderDecoder(nn.Module):
         self.down = nn.ModuleList()
         previous = in_channels
         for width in widths[:-1]:
-            self.down.append(_double_conv(previous, width, batch_norm))
+            self.down.append(_double_conv(previous, width, norm))
             previous = width
         self.pool = nn.MaxPool2d(2)
-        self.bottleneck = _double_conv(widths[-2], widths[-1], batch_norm)
+        self.bottleneck = _double_conv(widths[-2], widths[-1], norm)
         self.up = nn.ModuleList()
         self.fusions = nn.ModuleList()
         self.merge = nn.ModuleList()
@@ -115,7 +112,7 @@ class EncoderDecoder(nn.Module):
             self.up.append(nn.Sequential(nn.ConvTranspose2d(widths[level + 1], width, 2, stride=2), nn.ReLU()))
             fuse = make_fusion(fusion)
             self.fusions.append(fuse)
-            self.merge.append(_double_conv(fuse.out_channels(width, width), width, batch_norm))
+            self.merge.append(_double_conv(fuse.out_channels(width, width), width, norm))
         self.head = nn.Conv2d(widths[0], num_classes, 1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

@@ -14,14 +14,16 @@ import math
 import torch
 import torch.nn.functional as F
 
+from course_lib.data.transforms import AFFINE_LIMITS
+
 
 def augment_batch(
     images: torch.Tensor,
     masks: torch.Tensor,
     generator: torch.Generator,
-    max_rotation_deg: float = 10.0,
-    max_scale: float = 0.1,
-    max_shift: float = 0.05,
+    max_rotation_deg: float = AFFINE_LIMITS.rotation_deg,
+    max_scale: float = AFFINE_LIMITS.scale,
+    max_shift: float = AFFINE_LIMITS.shift,
     flip_probability: float = 0.0,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Warp ``images`` and ``masks`` (both (N, 1, H, W)) with one random transform per sample."""

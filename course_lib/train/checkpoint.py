@@ -1,9 +1,12 @@
-"""Checkpoints that survive a crash at any moment and never run code when loaded.
+"""Checkpoints: what they hold, how they are written and read, and how a run resumes from them.
 
 Each file is a normal ``torch.save`` archive followed by a 40-byte footer (8-byte tag + SHA-256 of the archive),
 so a truncated or damaged file is recognised before anything is unpickled; loading goes through
 ``torch.load(weights_only=True)``, which only rebuilds tensors and plain Python types. Writes are atomic
-(:func:`course_lib.atomic.atomic_writer`). A run folder keeps ``last.pt`` and the one before it, ``previous.pt``, plus ``best.pt``.
+(:func:`course_lib.atomic.atomic_writer`). A run folder keeps ``last.pt`` and the one before it, ``previous.pt``,
+plus ``best.pt``. ``last.pt`` holds everything needed to continue exactly (weights, optimiser, grad scaler, random
+state, history, recipe); ``best.pt`` the best validation epoch's weights. Both record the model's spec, so that
+:func:`load_model` can rebuild the network without being told which it was.
 """
 
 from __future__ import annotations
@@ -13,12 +16,19 @@ import io
 import os
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
+from torch import nn
 
 from course_lib.atomic import atomic_writer
+from course_lib.nn.registry import ModelSpec
+from course_lib.train.results import History
 
+if TYPE_CHECKING:
+    from course_lib.train.loop import Run
+
+CHECKPOINT_FORMAT = 1
 FOOTER_TAG = b"CFCMCKP1"
 FOOTER_SIZE = len(FOOTER_TAG) + 32
 LAST = "last.pt"
@@ -111,3 +121,86 @@ def load_latest(run_dir: str | Path, map_location: str | torch.device = "cpu") -
             + ". Delete the folder (or choose another --out) and train without --resume."
         )
     return None
+
+
+# ----------------------------------------------------------------------------------------------
+# what a run's checkpoints hold, and resuming from them
+# ----------------------------------------------------------------------------------------------
+def _spec(run: "Run") -> dict[str, Any]:
+    spec = getattr(run.model, "spec", None)
+    return spec.to_dict() if isinstance(spec, ModelSpec) else {}
+
+
+def training_state(run: "Run", epoch: int) -> dict[str, Any]:
+    """Everything needed to continue ``run`` exactly after ``epoch``: tensors and plain types only."""
+    rng = {"torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        rng["cuda"] = torch.cuda.get_rng_state_all()
+    scaler = run.scaler
+    return {
+        "format": CHECKPOINT_FORMAT, "epoch": epoch, "model": run.model.state_dict(),
+        "optimizer": run.optimizer.state_dict(),
+        "scaler": scaler.state_dict() if scaler is not None and scaler.is_enabled() else {},
+        "history": run.history.to_dict(), "config": run.config.to_dict(), "model_spec": _spec(run), "rng": rng,
+    }
+
+
+def save_epoch(run: "Run", epoch: int, improved: bool) -> None:
+    """After ``epoch``: ``best.pt`` when validation improved, then ``last.pt`` (the former one kept as previous)."""
+    if improved:
+        save_checkpoint({"format": CHECKPOINT_FORMAT, "epoch": epoch, "val_dice": run.history.best_val_dice,
+                         "model": run.best_weights, "config": run.config.to_dict(), "model_spec": _spec(run)},
+                        run.run_dir / BEST)
+    rotate_and_save(training_state(run, epoch), run.run_dir)
+
+
+def resume(run: "Run", verbose: bool) -> int:
+    """Load the newest good checkpoint of ``run.run_dir`` into ``run``; return the epoch to continue with.
+
+    A changed recipe is refused (a resumed run must be the run that was interrupted).
+    """
+    found = load_latest(run.run_dir, map_location=run.precision.device)
+    if found is None:
+        if verbose:
+            print(f"No checkpoint in {run.run_dir}: starting from scratch.")
+        return 1
+    state, path = found
+    saved = state.get("config", {})
+    differences = sorted(k for k, v in run.config.to_dict().items() if saved.get(k) != v and k != "name")
+    if differences:
+        detail = ", ".join(f"{k}: saved {saved.get(k)!r} vs now {getattr(run.config, k)!r}" for k in differences)
+        raise ValueError(f"cannot resume from {path}: the configuration changed ({detail}); "
+                         "use the same settings, or a new --out folder to start afresh")
+    run.model.load_state_dict(state["model"])
+    run.optimizer.load_state_dict(state["optimizer"])
+    if run.scaler is not None and state.get("scaler"):
+        run.scaler.load_state_dict(state["scaler"])
+    torch.set_rng_state(state["rng"]["torch"].cpu())
+    if "cuda" in state["rng"] and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all([s.cpu() for s in state["rng"]["cuda"]])
+    run.history = History.from_dict(state["history"])
+    if verbose:
+        print(f"Resuming from {path} after epoch {state['epoch']} of {run.config.epochs}.")
+    return int(state["epoch"]) + 1
+
+
+def restore_best(run: "Run") -> None:
+    """Put the best validation epoch's weights back into ``run.model`` (from memory, or from ``best.pt``)."""
+    weights = run.best_weights
+    if weights is None and run.run_dir is not None and (run.run_dir / BEST).exists():
+        weights = load_checkpoint(run.run_dir / BEST, map_location=run.precision.device)["model"]
+    if weights is not None:
+        run.model.load_state_dict(weights)
+
+
+def load_model(checkpoint: str | Path, device: str | torch.device | None = "cpu") -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild the model a checkpoint was trained as (from its ``model_spec``) and load its weights."""
+    state = load_checkpoint(checkpoint, map_location="cpu")
+    if not state.get("model_spec"):
+        raise ValueError(f"checkpoint {checkpoint} does not record which model it holds (no model_spec); it was "
+                         "written for a model not built by course_lib.nn.build_model, so rebuild the model yourself "
+                         "and load state['model'] into it")
+    model = ModelSpec.from_dict(state["model_spec"]).build()
+    model.load_state_dict(state["model"])
+    model.to(device if device is not None else "cpu")
+    return model, state

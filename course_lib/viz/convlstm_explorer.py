@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import torch
 from matplotlib.figure import Figure
-from torch import nn
 
+from course_lib.nn import ConvLSTMCell
 from course_lib.viz.notebook import PanelWithPicture, figure_png, widgets_usable
 
 # What each map is called in the figures, in the order the step figure shows them.
@@ -104,45 +104,32 @@ def _as_sequence(inputs: torch.Tensor | Sequence[torch.Tensor], sample: int) -> 
 
 
 @torch.no_grad()
-def trace_convlstm(cell: nn.Module, inputs: torch.Tensor | Sequence[torch.Tensor],
+def trace_convlstm(cell: ConvLSTMCell, inputs: torch.Tensor | Sequence[torch.Tensor],
                    state: tuple[torch.Tensor, torch.Tensor] | None = None, sample: int = 0) -> ConvLSTMTrace:
     """Run ``cell`` (a ``course_lib.nn.ConvLSTMCell``) over ``inputs`` and record every intermediate map.
 
     ``inputs``: a sequence of T feature maps (N, C_in, H, W) (or one (T, [N,] C_in, H, W) tensor);
     only batch element ``sample`` is traced. ``state``: (cell, hidden), each (N, C, H, W); zeros if None.
-    The cell itself computes the states; the gates are read from its ``conv`` output with a hook.
+    The cell computes everything itself: its gates with ``cell.gates``, its new state with ``cell(x, state)``.
     """
-    for attribute in ("conv", "forget_bias", "activation", "zero_state"):
-        if not hasattr(cell, attribute):
-            raise TypeError(f"cell: expected a course_lib.nn.ConvLSTMCell (with .{attribute}), got "
-                            f"{type(cell).__name__}")
+    if not isinstance(cell, ConvLSTMCell):
+        raise TypeError(f"cell: expected a course_lib.nn.ConvLSTMCell, got {type(cell).__name__}")
     sequence = _as_sequence(inputs, sample)
     if state is None:
         state = cell.zero_state(sequence[0])
     else:
         state = (state[0][sample:sample + 1], state[1][sample:sample + 1])
-    captured: list[torch.Tensor] = []
-    hook = cell.conv.register_forward_hook(lambda _module, _args, output: captured.append(output.detach()))
     records: dict[str, list[torch.Tensor]] = {name: [] for name in ConvLSTMTrace.__dataclass_fields__}
-    try:
-        for x in sequence:
-            records["inputs"].append(x[0])
-            records["previous_cell"].append(state[0][0])
-            records["previous_hidden"].append(state[1][0])
-            captured.clear()
-            _, state = cell(x, state)
-            if len(captured) != 1:
-                raise RuntimeError(f"expected the cell to call its conv once per step, it called it {len(captured)}"
-                                   " times")
-            i, j, f, o = torch.chunk(captured[0], 4, dim=1)
-            records["input_gate"].append(torch.sigmoid(i)[0])
-            records["update"].append(cell.activation(j)[0])
-            records["forget_gate"].append(torch.sigmoid(f + cell.forget_bias)[0])
-            records["output_gate"].append(torch.sigmoid(o)[0])
-            records["cell"].append(state[0][0])
-            records["hidden"].append(state[1][0])
-    finally:
-        hook.remove()
+    for x in sequence:
+        gates = cell.gates(x, state)
+        records["inputs"].append(x[0])
+        records["previous_cell"].append(state[0][0])
+        records["previous_hidden"].append(state[1][0])
+        for name, value in zip(("input_gate", "update", "forget_gate", "output_gate"), gates):
+            records[name].append(value[0])
+        _, state = cell(x, state)
+        records["cell"].append(state[0][0])
+        records["hidden"].append(state[1][0])
     return ConvLSTMTrace(**{name: torch.stack(maps).float().cpu() for name, maps in records.items()})
 
 

@@ -1,7 +1,8 @@
 """Training curves that update once per epoch: one live figure in a notebook, one plain line per epoch elsewhere.
 
 The lab drew three figures for every batch, which on a GPU cost more than the training itself; here the figure
-is redrawn in place (IPython ``display`` handle) at the end of each epoch only.
+is redrawn in place (IPython ``display`` handle) at the end of each epoch only. :class:`LiveCurves` is a ``fit``
+callback: ``fit(..., callbacks=[LiveCurves()])``.
 """
 
 from __future__ import annotations
@@ -51,7 +52,7 @@ def plot_history(history: "History", figure: "Figure | None" = None, title: str 
 
 
 class LiveCurves:
-    """Feed it the History after each epoch: redraws one figure in a notebook, prints one line in a terminal."""
+    """A ``fit`` callback: after each epoch it redraws one figure in a notebook, or prints one line in a terminal."""
 
     def __init__(self, title: str = "training", total_epochs: int | None = None, notebook: bool | None = None) -> None:
         self.title = title
@@ -59,6 +60,9 @@ class LiveCurves:
         self.notebook = in_kernel() if notebook is None else notebook
         self._figure = None
         self._handle = None
+
+    def __call__(self, epoch: int, history: "History") -> None:
+        self.update(history)
 
     def update(self, history: "History") -> None:
         if not len(history):

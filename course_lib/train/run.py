@@ -1,0 +1,77 @@
+"""The one road from a recipe to a trained and tested model: recipe, data split, model, run folder, fit, test.
+
+``python -m course_lib train``, notebook 4 and every benchmark that trains a course model call
+:func:`train_run`, so a number a benchmark measures is a number a user gets by typing the command.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from course_lib.data import prepare_split, resolve_dataset
+from course_lib.nn import build_model
+from course_lib.train.configs import TrainConfig, get_config
+from course_lib.train.distributed import world
+from course_lib.train.loop import EpochCallback, evaluate, fit
+from course_lib.train.results import Evaluation, History
+
+__all__ = ["RunResult", "train_run"]
+
+
+@dataclass
+class RunResult:
+    """A finished run: the model (best validation weights), its curves, its test scores and where things are."""
+
+    model: nn.Module
+    config: TrainConfig
+    history: History
+    test: Evaluation
+    data: Path
+    run_dir: Path | None
+    seconds: float
+
+    def summary(self, model_name: str) -> dict:
+        """Plain types for the command line's JSON line."""
+        return {
+            "model": model_name, "config": self.config.name, "data": str(self.data), "epochs": len(self.history),
+            "best_epoch": self.history.best_epoch, "val_dice": self.history.best_val_dice,
+            "final_val_dice": self.history.val_dice[-1] if len(self.history) else float("nan"),
+            "test_dice": self.test.mean, "train_seconds": round(self.history.total_seconds, 3),
+            "seconds": round(self.seconds, 3),
+            "checkpoint": str(self.run_dir / "best.pt") if self.run_dir is not None else None,
+            "history": {k: v for k, v in self.history.to_dict().items() if k != "seconds"},
+        }
+
+
+def train_run(model: str | nn.Module, config: str | TrainConfig, *, data: str | Path | None = None,
+              split: Mapping[str, Sequence[str]] | None = None, out_dir: str | Path | None = None,
+              resume: bool = False, device: str | torch.device | None = None, progress: bool = True,
+              callbacks: Sequence[EpochCallback] = ()) -> RunResult:
+    """Train ``model`` with the recipe ``config`` and score it on the test part; see the module docstring.
+
+    ``model``: a name in ``course_lib.nn.MODELS`` (built at the recipe's width, seeded by the recipe) or a module
+    (a peer network in a benchmark). ``data``: a dataset folder or a registered source's name (None: the
+    course's default). ``split``: the case names per part (None: the folder's own, ``data.split_for``). The rest
+    goes to ``fit``; like fit's, the parameters are the knobs a user turns, kept visible rather than grouped.
+    """
+    started = time.perf_counter()
+    config = get_config(config)
+    folder = resolve_dataset(data)
+    show = progress and world().is_main
+    splits = prepare_split(folder, size=config.size, split=split, progress=show)
+    if isinstance(model, str):
+        torch.manual_seed(config.seed)
+        model = build_model(model, base=config.base, norm=config.norm)
+    history = fit(model, splits["train"], splits["val"], config=config, out_dir=out_dir, resume=resume,
+                  device=device, progress=progress, callbacks=callbacks)
+    test_part = splits["test"] if config.limit_images is None else {
+        key: value[:config.limit_images] for key, value in splits["test"].items()}
+    test = evaluate(model, test_part, batch_size=config.eval_batch_size, threshold=config.threshold)
+    return RunResult(model=model, config=config, history=history, test=test, data=folder,
+                     run_dir=Path(out_dir) if out_dir is not None else None, seconds=time.perf_counter() - started)
