@@ -42,6 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--lr", type=float, default=None, help="(peak) learning rate")
     train.add_argument("--norm", choices=["batch", "instance", "none"], default=None,
                        help="the models' normalisation (default: the recipe's)")
+    train.add_argument("--augment", action=argparse.BooleanOptionalAction, default=None,
+                       help="small affine warps of every batch, or not (default: the recipe's)")
     train.add_argument("--max-grad-norm", default=None,
                        help="clip the gradients' total norm to this before each update, or 'none' (default: the "
                             "recipe's)")
@@ -84,7 +86,7 @@ def run_train(arguments: argparse.Namespace) -> dict | None:
     try:
         config = get_config(arguments.config or default_config(arguments.device), size=arguments.size,
                             base=arguments.base, epochs=arguments.epochs, batch_size=arguments.batch_size,
-                            lr=arguments.lr, seed=arguments.seed)
+                            lr=arguments.lr, seed=arguments.seed, augment=arguments.augment)
         # "none" is a choice for these two, so they cannot go through get_config's None-means-keep
         if arguments.norm is not None:
             config = dataclasses.replace(config, norm=None if arguments.norm == "none" else arguments.norm)

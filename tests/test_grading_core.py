@@ -157,3 +157,61 @@ def test_importing_the_package_does_not_import_torch():
     code = "import sys, course_lib.grading; print('torch' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "False"
+
+
+def _disguised_class():
+    from course_lib.data.transforms import CropActualImage
+
+    copy = type("CropActualImage", (), dict(vars(CropActualImage)))  # the class dict copied into a new class
+    copy.__module__, copy.__qualname__ = "__main__", "CropActualImage"
+    return copy
+
+
+def _disguised_function():
+    import types
+
+    from course_lib.losses import dice
+
+    copy = types.FunctionType(dice.__code__, dict(dice.__globals__), "dice")  # the library's code object
+    copy.__module__ = "__main__"
+    return copy
+
+
+def _copied_method():
+    from course_lib.data.transforms import CropActualImage
+
+    class Mine:
+        __call__ = CropActualImage.__call__
+
+    return Mine
+
+
+def _renamed_library_class():
+    import course_lib.data.transforms as transforms
+
+    class Renamed(transforms.ResizeImage):  # a subclass whose base was renamed into __main__ (below)
+        pass
+
+    return Renamed
+
+
+@pytest.mark.parametrize("make", [_disguised_class, _disguised_function, _copied_method, _renamed_library_class],
+                         ids=["class-dict-copy", "code-object-copy", "copied-method", "subclass"])
+def test_identity_comes_from_the_code_not_from_names(make):
+    answer = make()
+    with pytest.raises(AssertionError, match="course_lib's own|inherits"):
+        require_defined_in_notebook(answer, exercise="crop")
+
+
+def test_a_library_object_with_its_module_rewritten_is_still_refused():
+    from course_lib.data.transforms import CropActualImage
+
+    names = CropActualImage.__module__, CropActualImage.__qualname__
+    CropActualImage.__module__, CropActualImage.__qualname__ = "__main__", "Mine"  # the disguise of issue 16
+    try:
+        with pytest.raises(AssertionError, match="course_lib's own code"):
+            require_defined_in_notebook(CropActualImage, exercise="crop")
+        with pytest.raises(AssertionError, match="course_lib's own code"):
+            require_defined_in_notebook(CropActualImage(), exercise="crop")
+    finally:
+        CropActualImage.__module__, CropActualImage.__qualname__ = names

@@ -157,45 +157,83 @@ def _from_library(module: str | None) -> bool:
     return bool(module) and (module == LIBRARY_PACKAGE or module.startswith(LIBRARY_PACKAGE + "."))
 
 
+def _in_library(filename: str) -> bool:
+    return Path(filename).resolve().is_relative_to(_LIBRARY_DIR)
+
+
+def _unwrapped(obj: Any) -> Iterator[Any]:
+    """``obj`` and everything it wraps: partials, ``__wrapped__`` chains, bound and static/class methods."""
+    import functools
+    import inspect
+
+    seen: set[int] = set()
+    while id(obj) not in seen:
+        seen.add(id(obj))
+        yield obj
+        if isinstance(obj, (functools.partial, functools.partialmethod)):
+            obj = obj.func
+        elif isinstance(obj, (staticmethod, classmethod)) or inspect.ismethod(obj):
+            obj = obj.__func__
+        elif isinstance(obj, property):
+            obj = obj.fget
+        elif hasattr(obj, "__wrapped__"):
+            obj = obj.__wrapped__
+        else:
+            return
+
+
+def _library_code(obj: Any) -> str | None:
+    """The course_lib file whose code ``obj`` runs (a function's, or one of a class's own methods), or None."""
+    import inspect
+
+    for item in _unwrapped(obj):
+        code = getattr(item, "__code__", None)
+        if code is not None and _in_library(code.co_filename):
+            return code.co_filename
+        if inspect.isclass(item):
+            for member in vars(item).values():
+                if not inspect.isclass(member) and (found := _library_code(member)):
+                    return found
+    return None
+
+
 def require_defined_in_notebook(obj: Any, *, exercise: str | None = None,
                                 allowed_bases: Sequence[type] = ()) -> None:
     """Fail when a graded answer is course_lib's own function/class/instance rather than the learner's.
 
-    It raises ``AssertionError`` when ``obj`` (or, for an instance, its class) was defined in a
-    ``course_lib`` module, when its code lives in the course_lib folder, when it wraps such an object
-    (``functools.wraps``/``partial``), or when a class inherits from a course_lib class other than
-    ``allowed_bases`` (so ``class Crop(CropActualImage): pass`` is refused).
+    Identity is read from the code, not from names: it raises ``AssertionError`` when ``obj`` (for an
+    instance, its class) runs code from the course_lib folder, itself or through anything it wraps
+    (``functools.partial``, ``functools.wraps``/``__wrapped__``, bound, static and class methods, properties), when
+    one of a class's own methods comes from there (methods copied into a class of the learner's), or when a
+    class inherits from a course_lib class other than ``allowed_bases``. Renaming ``__module__`` or
+    ``__qualname__`` changes none of that.
 
     What it does NOT guarantee: a function written in the notebook that merely *calls* the library
     (``def crop(d): return CropActualImage()(d)``), or source copied from course_lib into the notebook,
-    passes this check. It stops the one-line shortcut ``from course_lib... import X as answer``, not a
-    determined copier; reading the submission (or comparing it with the library's source) is the only
-    full answer, as in any course that ships its reference code.
+    passes this check. It stops the one-line shortcut ``from course_lib... import X as answer`` and its
+    disguises, not a determined copier; reading the submission (or comparing it with the library's source) is
+    the only full answer, as in any course that ships its reference code.
     """
-    import functools
     import inspect
 
     name = exercise or getattr(obj, "__name__", type(obj).__name__)
     advice = (f"{name}: your answer is course_lib's own {{what}}. Write it yourself in the notebook "
               "(the library's version is there for the later cells, not for the exercise).")
-    target = obj.func if isinstance(obj, functools.partial) else obj
-    target = inspect.unwrap(target) if callable(target) else target
-    if inspect.isclass(target) or inspect.isfunction(target) or inspect.ismethod(target):
-        candidate = target
-    else:
-        candidate = type(target)
+    # the function or class that does the work: through any wrapper; for an instance, its class
+    candidate = next((item for item in _unwrapped(obj) if inspect.isclass(item) or inspect.isfunction(item)),
+                     type(obj))
     module = getattr(candidate, "__module__", None)
     if _from_library(module):
         raise AssertionError(advice.format(what=f"{module}.{getattr(candidate, '__qualname__', candidate)}"))
-    code = getattr(getattr(candidate, "__func__", candidate), "__code__", None)
-    if code is not None and Path(code.co_filename).resolve().is_relative_to(_LIBRARY_DIR):
-        raise AssertionError(advice.format(what=f"function from {code.co_filename}"))
     if inspect.isclass(candidate):
         allowed = set(allowed_bases)
         for base in candidate.__mro__[1:]:
-            if base not in allowed and _from_library(base.__module__):
+            if base not in allowed and (_from_library(base.__module__) or _library_code(base)):
                 raise AssertionError(f"{name}: your class inherits from {base.__module__}.{base.__qualname__}, "
                                      "which already solves the exercise. Write the class without that base.")
+    found = _library_code(candidate)
+    if found is not None:
+        raise AssertionError(advice.format(what=f"code (from {found})"))
 
 
 # ----------------------------------------------------------------------------------------------
