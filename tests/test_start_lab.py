@@ -6,6 +6,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -99,19 +100,28 @@ def test_the_workspace_is_git_ignored():
     assert done.returncode == 0, "workspace/ must be git-ignored: it holds a student's own work"
 
 
-def _run_lab(mode: str, tmp_path: Path) -> tuple[int, str, str]:
-    """Start the real command, return (status of /formgrader, the lab page, its printed output); stop it."""
+def _run_lab(mode: str, tmp_path: Path, *, root: Path | None = None, bare_path: bool = False,
+             pages: tuple[str, ...] = ("/formgrader", "/lab")) -> tuple[dict[str, tuple[int, str]], str]:
+    """Start the real command, fetch `pages` ({page: (status, body)}) and its printed output; stop it.
+
+    With `root`, the lab serves that folder and runs from it (how an instructor serves a course copy); with
+    `bare_path`, PATH holds only the system's folders, as in a shell with no virtual environment activated.
+    """
     port, token = _free_port(), secrets.token_hex(8)
     user_config = tmp_path / "user-config"
     user_config.mkdir()
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(user_config), JUPYTER_RUNTIME_DIR=str(tmp_path / "runtime"),
                JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"))
+    if bare_path:
+        env["PATH"] = "/usr/bin:/bin"
+    command = [sys.executable, str(REPO_ROOT / "tools" / "start_lab.py"), f"--{mode}", "--no-browser",
+               "--port", str(port), "--token", token, "--workspace", str(tmp_path / "workspace")]
+    if root is not None:
+        command += ["--root", str(root)]
     log_path = tmp_path / "lab.log"
+    fetched = {}
     with log_path.open("w") as log:
-        process = subprocess.Popen([sys.executable, str(REPO_ROOT / "tools" / "start_lab.py"), f"--{mode}",
-                                    "--no-browser", "--port", str(port), "--token", token,
-                                    "--workspace", str(tmp_path / "workspace")],
-                                   env=env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, env=env, cwd=root, stdout=log, stderr=subprocess.STDOUT)
         try:
             base = f"http://127.0.0.1:{port}"
             deadline = time.monotonic() + 240
@@ -119,16 +129,23 @@ def _run_lab(mode: str, tmp_path: Path) -> tuple[int, str, str]:
                 assert process.poll() is None, f"start_lab exited early:\n{log_path.read_text()[-3000:]}"
                 assert time.monotonic() < deadline, f"JupyterLab did not start:\n{log_path.read_text()[-3000:]}"
                 time.sleep(0.5)
-            formgrader = _status(f"{base}/formgrader?token={token}")
-            with urllib.request.urlopen(f"{base}/lab?token={token}", timeout=30) as response:
-                page = response.read().decode()
+            for page in pages:
+                fetched[page] = _fetch(f"{base}{page}?token={token}")
         finally:
             process.terminate()
             process.wait(timeout=30)
     # Jupyter itself drops a 'migrated' marker there; any configuration file would be ours.
     written = [p.name for p in user_config.iterdir() if p.name != "migrated"]
     assert written == [], f"start_lab wrote {written} into the user's Jupyter config folder"
-    return formgrader, page, log_path.read_text()
+    return fetched, log_path.read_text()
+
+
+def _fetch(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode(errors="replace")
 
 
 def _status_or_none(url: str) -> int | None:
@@ -145,7 +162,8 @@ def _disabled_extensions(page: str) -> list[str]:
 
 
 def test_student_lab_has_no_instructor_tools(tmp_path):
-    formgrader, page, output = _run_lab("student", tmp_path)
+    fetched, output = _run_lab("student", tmp_path)
+    (formgrader, _), (_, page) = fetched["/formgrader"], fetched["/lab"]
     assert formgrader == 404, "nbgrader's formgrader is served to students"
     assert start_lab.NBGRADER_LAB_EXTENSION in _disabled_extensions(page)
     assert "notebooks will read data from" in output and "/lab?token=" in output
@@ -153,6 +171,23 @@ def test_student_lab_has_no_instructor_tools(tmp_path):
 
 
 def test_instructor_lab_has_formgrader(tmp_path):
-    formgrader, page, output = _run_lab("instructor", tmp_path)
+    fetched, output = _run_lab("instructor", tmp_path)
+    (formgrader, _), (_, page) = fetched["/formgrader"], fetched["/lab"]
     assert formgrader != 404, "nbgrader's formgrader is missing for instructors"
     assert start_lab.NBGRADER_LAB_EXTENSION not in _disabled_extensions(page)
+
+
+def test_formgrader_lists_the_assignments_from_a_plain_shell(tmp_path):
+    """A new gradebook needs nbgrader's `alembic` command, which a shell without the environment lacks."""
+    course = tmp_path / "course"
+    shutil.copytree(REPO_ROOT / "solutions", course / "solutions",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    shutil.copy(REPO_ROOT / "nbgrader_config.py", course)
+    fetched, output = _run_lab("instructor", tmp_path, root=course, bare_path=True,
+                               pages=("/formgrader/api/assignments",))
+    status, body = fetched["/formgrader/api/assignments"]
+    assert status == 200, f"formgrader's assignment list failed ({status}):\n{body[-2000:]}\n{output[-3000:]}"
+    names = sorted(assignment["name"] for assignment in json.loads(body))
+    assert names == sorted(p.name for p in (REPO_ROOT / "solutions").iterdir() if p.is_dir()
+                           and not p.name.startswith(".")), names
+    assert (course / "gradebook.db").is_file()

@@ -161,6 +161,9 @@ def build_launch(
     write_page_config(config_dir, mode)
     env = dict(os.environ)
     env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(filter(None, [str(config_dir), env.get("JUPYTER_CONFIG_PATH")]))
+    # The environment's own commands first: formgrader runs `alembic` from PATH to create a new gradebook, and a
+    # plain shell (no virtual environment activated) does not have it there.
+    env["PATH"] = os.pathsep.join(filter(None, [str(Path(sys.executable).parent), env.get("PATH")]))
     host = "localhost" if ip in (LOCALHOST, "localhost", "0.0.0.0", "") else ip
     return LabLaunch(argv=argv, env=env, url=f"http://{host}:{port}/lab?token={token}")
 
