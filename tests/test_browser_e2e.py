@@ -46,6 +46,9 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_ROOT / "tools"))
 
 from embed_figures import figure_cells  # noqa: E402 - tools/ is not a package
+from grade_class import grade_class  # noqa: E402
+from grading_helpers import (FIXTURE_RELEASE, FIXTURE_SOLUTIONS, filled_with_solutions, with_answers,  # noqa: E402
+                             write_submission)
 
 E2E_DIR = REPO_ROOT / "build" / "e2e"
 NOTEBOOK_1 = "01_data_transforms/01_data_transforms.ipynb"
@@ -155,16 +158,14 @@ def wait_for_server(base_url: str, token: str, process: subprocess.Popen, log_pa
 
 
 @contextlib.contextmanager
-def course_lab(scratch: Path, workspace: Path) -> Iterator[tuple[str, str, Path]]:
-    """Run the course's own student command on a free port with ``workspace`` as the student's workspace (made
-    from the release, as `make lab` makes it); yield (url, token, log)."""
+def served(arguments: list[str], cwd: Path, env: dict[str, str], log_name: str) -> Iterator[tuple[str, str, Path]]:
+    """Run ``tools/start_lab.py ARGUMENTS`` on a free port from ``cwd``; yield (url, token, log); stop it."""
     port, token = free_port(), secrets.token_hex(16)
-    log_path = E2E_DIR / "jupyterlab.log"
-    command = [sys.executable, str(REPO_ROOT / "tools" / "start_lab.py"), "--student", "--workspace", str(workspace),
+    log_path = E2E_DIR / log_name
+    command = [sys.executable, str(REPO_ROOT / "tools" / "start_lab.py"), *arguments,
                "--port", str(port), "--token", token, "--no-browser"]
     with log_path.open("w") as log:
-        process = subprocess.Popen(command, cwd=REPO_ROOT, env=server_environment(scratch), stdout=log,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT)
         try:
             base_url = f"http://127.0.0.1:{port}"
             wait_for_server(base_url, token, process, log_path)
@@ -176,6 +177,21 @@ def course_lab(scratch: Path, workspace: Path) -> Iterator[tuple[str, str, Path]
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait()
+
+
+def course_lab(scratch: Path, workspace: Path):
+    """The course's own student command with ``workspace`` as the student's workspace (made from the release,
+    as `make lab` makes it)."""
+    return served(["--student", "--workspace", str(workspace)], REPO_ROOT, server_environment(scratch),
+                  "jupyterlab.log")
+
+
+def instructor_lab(scratch: Path, course: Path):
+    """`make instructor`'s command serving the course folder ``course``, from a plain shell: PATH has only the
+    system's folders, as when no virtual environment is activated."""
+    env = dict(server_environment(scratch), PATH="/usr/bin:/bin")
+    env.pop("COURSE_QUICK")  # nbgrader's autograde sets NBGRADER_EXECUTION, which makes the notebook quick
+    return served(["--instructor", "--root", str(course)], course, env, "formgrader.log")
 
 
 # ---------------------------------------------------------------------------------------------- the browser
@@ -481,3 +497,107 @@ def student_walk(page, steps: Steps, url: str, token: str, workspace: Path) -> l
         page.wait_for_timeout(500)  # let the new image finish painting before the screenshot
         cell.screenshot(path=str(E2E_DIR / "07_explorer_after.png"))
     return figures
+
+
+def test_an_instructor_autogrades_a_submission_in_formgrader():
+    """`make instructor`'s formgrader, from a plain shell: the assignment list, generating the student version
+    of notebook 1, and autograding one solved submission of it from the submissions page."""
+    ensure_chromium()
+    sync_api = ensure_playwright()
+    E2E_DIR.mkdir(parents=True, exist_ok=True)
+    assignments = sorted(p.name for p in (REPO_ROOT / "solutions").iterdir() if p.is_dir() and p.name[0] != ".")
+    first = assignments[0]
+    with tempfile.TemporaryDirectory(prefix="cfcm-formgrader-") as scratch:
+        course = Path(scratch) / "course"
+        shutil.copytree(REPO_ROOT / "solutions", course / "solutions",
+                        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+        shutil.copy(REPO_ROOT / "nbgrader_config.py", course)
+        submission = course / "submitted" / "alice" / first / f"{first}.ipynb"
+        submission.parent.mkdir(parents=True)
+        nbformat.write(filled_with_solutions(REPO_ROOT / "notebooks" / first / f"{first}.ipynb",
+                                             REPO_ROOT / "solutions" / first / f"{first}.ipynb"), submission)
+        with instructor_lab(Path(scratch), course) as (url, token, log):
+            steps = Steps(log)
+            with sync_api.sync_playwright() as playwright:
+                with steps.step("launch chromium"):
+                    browser = playwright.chromium.launch_persistent_context(
+                        str(Path(scratch) / "chromium-profile"), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
+                        headless=True, viewport={"width": 1400, "height": 1000})
+                try:
+                    page = browser.new_page()
+                    steps.page = page
+                    formgrader_walk(page, steps, url, token, assignments)
+                finally:
+                    browser.close()
+        assert (course / "autograded" / "alice" / first / f"{first}.ipynb").is_file()
+
+
+def formgrader_walk(page, steps: Steps, url: str, token: str, assignments: list[str]) -> None:
+    first = assignments[0]
+    with steps.step("see the assignment list"):
+        page.goto(f"{url}/formgrader/manage_assignments?token={token}", timeout=120_000)
+        names = page.locator("#main-table tr td.name")
+        wait_until(page, lambda: names.count() == len(assignments), 60,
+                   f"formgrader lists {names.count()} assignments, the course has {len(assignments)}")
+        shown = sorted((text or "").strip() for text in names.all_text_contents())
+        assert shown == assignments, f"formgrader lists {shown}"
+        page.screenshot(path=str(E2E_DIR / "10_formgrader_assignments.png"), full_page=True)
+    with steps.step("generate the student version"):
+        row = page.locator("#main-table tr", has=page.locator("td.name", has_text=first))
+        row.locator("td.assign a").click()
+        modal = page.locator(".modal-dialog").filter(has_text="Successfully")
+        wait_until(page, lambda: modal.count() > 0 or page.locator(".modal-dialog", has_text="rror").count() > 0,
+                   240, "generating the student version never finished")
+        assert modal.count() > 0, page.locator(".modal-dialog").first.text_content()
+    with steps.step("autograde alice's submission"):
+        page.goto(f"{url}/formgrader/manage_submissions/{first}?token={token}", timeout=120_000)
+        row = page.locator("#main-table tr", has_text="alice")
+        wait_until(page, lambda: row.count() == 1, 60, "alice's submission is not listed")
+        row.locator("td.autograde a").click()
+        done = page.locator(".modal-dialog").filter(has_text="autograd")
+        wait_until(page, lambda: done.count() > 0, 600, "autograding never finished")
+        text = done.first.text_content() or ""
+        assert f"Successfully autograded '{first}' for student 'alice'" in text, text[-2000:]
+        page.screenshot(path=str(E2E_DIR / "11_formgrader_autograded.png"), full_page=True)
+        page.keyboard.press("Escape")
+    with steps.step("see alice's full score"):
+        score = row.locator("td.score")
+        wait_until(page, lambda: "/" in (score.text_content() or ""), 60, "alice's score never appeared")
+        got, out_of = (float(part) for part in (score.text_content() or "").split("/"))
+        assert got == out_of > 0, f"a solved notebook should score full marks, formgrader shows {got} / {out_of}"
+
+
+def test_the_class_report_reads_offline_in_chromium(tmp_path):
+    """grades/class_report.html as an instructor opens it: from disk, no server, no network, every histogram shown."""
+    ensure_chromium()
+    sync_api = ensure_playwright()
+    E2E_DIR.mkdir(parents=True, exist_ok=True)
+    name = "00_fixture"
+    release = FIXTURE_RELEASE / name / f"{name}.ipynb"
+    submitted = tmp_path / "submitted"
+    write_submission(submitted, "full", name, filled_with_solutions(release, FIXTURE_SOLUTIONS / name / f"{name}.ipynb"))
+    write_submission(submitted, "off-by-one", name, with_answers(release, {
+        "running_total": "import numpy as np\ndef running_total(values):\n    return np.cumsum(values)[:-1]",
+        "row_means": "import numpy as np\ndef row_means(matrix):\n    return np.asarray(matrix).mean(axis=0)"}))
+    write_submission(submitted, "untouched", name, nbformat.read(release, as_version=4))
+    report = grade_class(submitted, tmp_path / "grades", solutions_dir=FIXTURE_SOLUTIONS, workers=1, timeout=30,
+                         feedback=False, progress=False)
+    page_path = report.out_dir / "class_report.html"
+    blocked: list[str] = []
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 900})
+            page.route("**/*", lambda route: route.continue_() if route.request.url.startswith(("file:", "data:"))
+                       else (blocked.append(route.request.url), route.abort()))
+            page.goto(page_path.as_uri())
+            text = page.locator("body").inner_text()
+            widths = page.locator("img").evaluate_all("images => images.map(img => img.naturalWidth)")
+            page.screenshot(path=str(E2E_DIR / "12_class_report.png"), full_page=True)
+        finally:
+            browser.close()
+    assert widths and all(width > 0 for width in widths), f"histograms that do not display: {widths}"
+    assert not blocked, f"the report asked the network for {blocked}"
+    for expected in ("What the class got wrong", "3 students", "Exercise 1: running total", "Exercise 2: row means",
+                     "NotImplementedError"):
+        assert expected in text, f"the report does not show {expected!r}:\n{text[:2000]}"

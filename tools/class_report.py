@@ -54,8 +54,10 @@ def exercise_stats(cells: list[dict], titles: dict[tuple[str, str], str]) -> lis
     for row in cells:
         if not str(row.get("status", "graded")).startswith("not graded") and row.get("score") not in ("", None):
             groups[(row["assignment"], row["grade_id"])].append(row)
+    order = {key: position for position, key in enumerate(titles)}  # the notebook's own order of exercises
     stats = []
-    for (assignment, grade_id), rows in sorted(groups.items()):
+    for (assignment, grade_id), rows in sorted(groups.items(), key=lambda item: (item[0][0], order.get(item[0], 0),
+                                                                                  item[0][1])):
         scores = [float(row["score"]) for row in rows]
         most = float(rows[0]["max_score"])
         diagnoses: Counter[str] = Counter()
@@ -80,6 +82,7 @@ def _histogram(totals: list[float], maximum: float, assignment: str) -> str:
     """A score histogram as a base64 PNG (drawn without pyplot, so any backend works)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     figure = Figure(figsize=(5.2, 2.6), layout="constrained")
     FigureCanvasAgg(figure)
@@ -87,6 +90,8 @@ def _histogram(totals: list[float], maximum: float, assignment: str) -> str:
     bins = [i - 0.5 for i in range(int(maximum) + 2)] if maximum <= 30 else 20
     axis.hist(totals, bins=bins, color="#4c72b0", edgecolor="white")
     axis.set(xlabel=f"points (of {maximum:g})", ylabel="students", title=f"{assignment}: {len(totals)} graded")
+    axis.xaxis.set_major_locator(MaxNLocator(integer=True))
+    axis.yaxis.set_major_locator(MaxNLocator(integer=True))
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png", dpi=90)
     return base64.b64encode(buffer.getvalue()).decode()
