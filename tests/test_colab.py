@@ -54,7 +54,10 @@ def test_setup_on_colab_keeps_data_on_drive_and_prepares_it(monkeypatch, tmp_pat
     drive = types.SimpleNamespace(mount=lambda path: mounted.append(path))
     google_colab = types.ModuleType("google.colab")
     google_colab.drive = drive
+    from course_lib.data import SOURCES
+
     fake_data = types.ModuleType("course_lib.data")
+    fake_data.SOURCES = SOURCES  # the real registry: its folders follow the data root that setup moves to Drive
     fake_data.download_montgomery = lambda root: downloads.append(root)
     fake_data.default_dataset = lambda: colab.Path(os.environ["CFCM_DATA_ROOT"]) / "phantom" / "MontgomerySet"
     monkeypatch.setitem(sys.modules, "google.colab", google_colab)
