@@ -193,3 +193,25 @@ def test_two_shards_merged_give_the_same_grades_as_one_run(submitted, graded, tm
     assert (tmp_path / "merged" / "class_report.html").is_file()
     assert (tmp_path / "merged" / "exercise_stats.csv").read_text() == \
         (graded[0].out_dir / "exercise_stats.csv").read_text()
+
+
+def test_written_answers_awaiting_manual_grading_are_counted_apart_never_as_zero(tmp_path):
+    """A "think" answer the student wrote has no score until the instructor grades it: the report says so."""
+    from class_report import AWAITING, exercise_stats, report_html
+
+    def row(student: str, grade: str, score: str, status: str = "graded") -> dict:
+        return {"student_id": student, "assignment": "a", "notebook": "a", "grade_id": grade, "score": score,
+                "max_score": "1.0", "status": status, "diagnosis": ""}
+
+    cells = [row("ann", "think-1", "", f"graded; {AWAITING}"), row("bob", "think-1", "", f"graded; {AWAITING}"),
+             row("cat", "think-1", "0.0"),  # left unchanged: nbgrader's own zero, no manual grade needed
+             row("ann", "only-awaiting", "", f"repaired: x; {AWAITING}"), row("ann", "test-1", "1.0")]
+    titles = {("a", "test-1"): "Exercise 1", ("a", "think-1"): "Think 1", ("a", "only-awaiting"): "Think 2"}
+    stats = {entry["grade_id"]: entry for entry in exercise_stats(cells, titles)}
+    assert stats["think-1"]["students"] == 1 and stats["think-1"]["awaiting_manual"] == 2
+    assert stats["think-1"]["mean_points"] == 0.0 and stats["think-1"]["exercise"] == "Think 1"
+    assert stats["only-awaiting"]["students"] == 0 and stats["only-awaiting"]["mean_points"] == ""
+    assert stats["test-1"]["awaiting_manual"] == 0
+    page = report_html([{"assignment": "a", "student_id": s, "score": "1.0", "max_score": "3.0", "status": "graded"}
+                        for s in ("ann", "bob", "cat")], list(stats.values()))
+    assert "2 written answer(s) await manual grading" in page and "not graded yet" in page

@@ -23,8 +23,9 @@ from pathlib import Path
 import nbformat
 
 TOP_DIAGNOSES = 3
+AWAITING = "awaiting manual grading"  # grade_class.py's status of a written answer nobody has graded yet
 STAT_COLUMNS = ["assignment", "grade_id", "exercise", "max_points", "students", "mean_points", "full_marks_share",
-                "zero_share"] + [f"{kind}_{k}" for k in range(1, TOP_DIAGNOSES + 1) for kind in ("diagnosis", "count")]
+                "zero_share", "awaiting_manual"] + [f"{kind}_{k}" for k in range(1, TOP_DIAGNOSES + 1) for kind in ("diagnosis", "count")]
 
 
 def exercise_titles(solutions_dir: Path) -> dict[tuple[str, str], str]:
@@ -36,10 +37,11 @@ def exercise_titles(solutions_dir: Path) -> dict[tuple[str, str], str]:
         heading = ""
         for cell in nbformat.read(path, as_version=4).cells:
             first = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
-            if cell.cell_type == "markdown" and first.startswith("#") and "exercise" in first.lower():
+            if cell.cell_type == "markdown" and first.startswith("#") and re.match(r"(exercise|think)\b",
+                                                                                     first.lstrip("# ").lower()):
                 heading = first.lstrip("#").strip()
             meta = cell.get("metadata", {}).get("nbgrader", {})
-            if meta.get("grade") and cell.cell_type == "code":
+            if meta.get("grade"):  # a test cell, or a written answer graded by hand under its "Think" heading
                 titles[(path.parent.name, meta["grade_id"])] = heading or meta["grade_id"]
     return titles
 
@@ -51,15 +53,21 @@ def _masked(text: str) -> str:
 def exercise_stats(cells: list[dict], titles: dict[tuple[str, str], str]) -> list[dict]:
     """One row per exercise (test cell) from cell_grades.csv rows, graded notebooks only."""
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
+    awaiting: Counter[tuple[str, str]] = Counter()
     for row in cells:
-        if not str(row.get("status", "graded")).startswith("not graded") and row.get("score") not in ("", None):
+        if AWAITING in str(row.get("status", "")):
+            awaiting[(row["assignment"], row["grade_id"])] += 1
+        elif not str(row.get("status", "graded")).startswith("not graded") and row.get("score") not in ("", None):
             groups[(row["assignment"], row["grade_id"])].append(row)
+    for key in awaiting:
+        groups.setdefault(key, [])
     order = {key: position for position, key in enumerate(titles)}  # the notebook's own order of exercises
     stats = []
     for (assignment, grade_id), rows in sorted(groups.items(), key=lambda item: (item[0][0], order.get(item[0], 0),
                                                                                   item[0][1])):
         scores = [float(row["score"]) for row in rows]
-        most = float(rows[0]["max_score"])
+        most = float(rows[0]["max_score"]) if rows else float(next(
+            row["max_score"] for row in cells if (row["assignment"], row["grade_id"]) == (assignment, grade_id)))
         diagnoses: Counter[str] = Counter()
         example: dict[str, str] = {}
         for row in rows:
@@ -69,9 +77,10 @@ def exercise_stats(cells: list[dict], titles: dict[tuple[str, str], str]) -> lis
                 example.setdefault(key, row["diagnosis"])
         entry = {"assignment": assignment, "grade_id": grade_id,
                  "exercise": titles.get((assignment, grade_id), grade_id), "max_points": most, "students": len(rows),
-                 "mean_points": round(sum(scores) / len(scores), 3),
-                 "full_marks_share": round(sum(s >= most for s in scores) / len(scores), 3),
-                 "zero_share": round(sum(s == 0 for s in scores) / len(scores), 3)}
+                 "mean_points": round(sum(scores) / len(scores), 3) if scores else "",
+                 "full_marks_share": round(sum(s >= most for s in scores) / len(scores), 3) if scores else "",
+                 "zero_share": round(sum(s == 0 for s in scores) / len(scores), 3) if scores else "",
+                 "awaiting_manual": awaiting[(assignment, grade_id)]}
         for k, (key, count) in enumerate(diagnoses.most_common(TOP_DIAGNOSES), start=1):
             entry[f"diagnosis_{k}"], entry[f"count_{k}"] = example[key], count
         stats.append(entry)
@@ -122,9 +131,15 @@ def report_html(grades: list[dict], stats: list[dict]) -> str:
         for entry in (e for e in stats if e["assignment"] == assignment):
             diagnoses = "".join(f"<li>{entry[f'count_{k}']} × {html.escape(entry[f'diagnosis_{k}'])}</li>"
                                 for k in range(1, TOP_DIAGNOSES + 1) if f"diagnosis_{k}" in entry)
-            lines.append(f"<tr><td>{html.escape(entry['exercise'])}</td><td>{entry['mean_points']:g} / "
-                         f"{entry['max_points']:g}</td><td>{entry['full_marks_share']:.0%}</td>"
-                         f"<td>{entry['zero_share']:.0%}</td><td><ul>{diagnoses or '<li>none</li>'}</ul></td></tr>")
+            waiting = (f"<br><small>{entry['awaiting_manual']} written answer(s) await manual grading</small>"
+                       if entry["awaiting_manual"] else "")
+            if entry["students"]:
+                numbers = (f"<td>{entry['mean_points']:g} / {entry['max_points']:g}{waiting}</td>"
+                           f"<td>{entry['full_marks_share']:.0%}</td><td>{entry['zero_share']:.0%}</td>")
+            else:
+                numbers = f"<td colspan='3'>not graded yet{waiting}</td>"
+            lines.append(f"<tr><td>{html.escape(entry['exercise'])}</td>{numbers}"
+                         f"<td><ul>{diagnoses or '<li>none</li>'}</ul></td></tr>")
         sections.append(f"<h2>{html.escape(assignment)}</h2>{image}<table><tr><th>exercise</th><th>mean points</th>"
                         f"<th>full marks</th><th>zero</th><th>most frequent diagnoses (students)</th></tr>"
                         f"{''.join(lines)}</table>")

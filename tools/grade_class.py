@@ -19,8 +19,10 @@ notebook is lost and no zero is silent:
 * what the class got wrong: ``class_report.py`` counts, per exercise, the points, the full marks and the zeros,
   and the diagnoses the checkers gave most often.
 
-    OUT/grades.csv            one row per student and assignment (nbgrader export's columns, plus status)
-    OUT/cell_grades.csv       one row per student, assignment and graded cell (plus status and diagnosis)
+    OUT/grades.csv            one row per student and assignment (nbgrader export's columns, plus status and the
+                              points of written answers awaiting manual grading, not yet in the score)
+    OUT/cell_grades.csv       one row per student, assignment and graded cell (plus status and diagnosis; a written
+                              answer awaiting manual grading has no score yet)
     OUT/exercise_stats.csv    one row per exercise: mean points, share with full marks and with zero, top diagnoses
     OUT/class_report.html     the same for an instructor to look at (self-contained, opens offline)
     OUT/autograded/<student>/<assignment>/...   OUT/feedback/<student>/<assignment>/<assignment>.html
@@ -57,13 +59,16 @@ import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from class_report import write_report  # noqa: E402
+from class_report import AWAITING, write_report  # noqa: E402
 from nbgrader_course import RELEASE_DIRNAME, REPO_ROOT, CourseDir, NbgraderError, find_assignments  # noqa: E402
 from submission_repair import as_graded, hanging_cell, one_line, repair_submission, stop_cell  # noqa: E402
 
 CELL_GRADE_COLUMNS = ["student_id", "assignment", "notebook", "grade_id", "score", "max_score", "status", "diagnosis"]
 DEFAULT_TIMEOUT = 180  # nbgrader_config.py's c.Execute.timeout: what a hang is measured against
 MAX_RETRIES = 3  # hung or killed cells replaced per notebook before giving up on it
+# What nbgrader says when an answer hung or took the kernel down. A kernel killed mid-call (os._exit, a hang
+# that ignores the interrupt) can also surface as a ZMQError from the client's closed sockets on a busy machine.
+KERNEL_LOST = r"CellTimeoutError|DeadKernelError|UnresponsiveKernel|Kernel died|ZMQError"
 FAILED = re.compile(r"There was an error processing assignment '(?P<assignment>[^']+)' for student "
                     r"'(?P<student>[^']+)'")
 
@@ -141,9 +146,13 @@ def _cell_grades(db_url: str) -> list[dict]:
             for submission in gradebook.assignment_submissions(assignment.name):
                 for notebook in submission.notebooks:
                     for grade in notebook.grades:
+                        # A written answer (a "think" cell) the student changed waits for the instructor: nbgrader
+                        # then holds no score for it yet, so the sheet leaves it blank rather than say 0.
+                        awaiting = bool(grade.needs_manual_grade) and grade.manual_score is None
                         rows.append({"student_id": submission.student.id, "assignment": assignment.name,
-                                     "notebook": notebook.name, "grade_id": grade.name, "score": grade.score,
-                                     "max_score": grade.max_score})
+                                     "notebook": notebook.name, "grade_id": grade.name,
+                                     "score": "" if awaiting else grade.score, "max_score": grade.max_score,
+                                     "awaiting": awaiting})
     return rows
 
 
@@ -240,12 +249,12 @@ class Worker:
         source = self.course.root / "solutions" / assignment / f"{assignment}.ipynb"
         timeout = self.timeout or DEFAULT_TIMEOUT
         for _ in range(MAX_RETRIES):
-            if not re.search(r"CellTimeoutError|DeadKernelError|UnresponsiveKernel|Kernel died", reason):
+            if not re.search(KERNEL_LOST, reason):
                 break
             path = self.submitted(student, assignment)
             notebook = nbformat.read(path, as_version=4)
             index = hanging_cell(as_graded(notebook, source), path.parent, timeout)
-            what = "stopped the kernel" if re.search(r"DeadKernel|Kernel died", reason) else f"ran past {timeout:g} s"
+            what = "stopped the kernel" if re.search(r"DeadKernel|Kernel died|ZMQError", reason) else f"ran past {timeout:g} s"
             change = stop_cell(notebook, index, timeout, what) if index is not None else None
             if change is None:
                 break
@@ -290,13 +299,20 @@ class Worker:
                 grades.append({"assignment": assignment, "student_id": student, "score": "", "max_score": "",
                                "status": status})
         cells = _cell_grades(self.course.db_url)
+        awaiting: dict[tuple[str, str], float] = {}
         for row in cells:
             key = (row["student_id"], row["assignment"])
             row["status"] = statuses.get(key, "graded")
             if row["status"].startswith("not graded"):
                 row["score"] = ""  # nbgrader's gradebook says 0.0: that would be a silent zero
+            elif row.pop("awaiting"):
+                row["status"] += f"; {AWAITING}"
+                awaiting[key] = awaiting.get(key, 0.0) + float(row["max_score"])
+            row.pop("awaiting", None)
             path = self.autograded(*key)
             row["diagnosis"] = _diagnoses(path).get(row["grade_id"], "") if path.is_file() else ""
+        for row in grades:
+            row["awaiting_manual_points"] = awaiting.get((row["student_id"], row["assignment"]), 0.0)
         self.log.close()
         return grades, cells
 
