@@ -17,7 +17,7 @@ LAB_ARGS ?=
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.course-installed
 
-.PHONY: help lab instructor test release data figures bench clean
+.PHONY: help lab instructor test release data figures weights bench clean
 
 help:
 	@echo "make lab         start JupyterLab on workspace/, your copy of notebooks/ (students; prepares offline data)"
@@ -26,6 +26,7 @@ help:
 	@echo "make release     regenerate notebooks/ from solutions/ with nbgrader"
 	@echo "make data        download the real Montgomery set (needs internet)"
 	@echo "make figures     redraw every teaching figure into assets/ and embed them in solutions/"
+	@echo "make weights     retrain the shipped CFCM34 weights on the real Montgomery set (about ten CPU minutes)"
 	@echo "make bench       run the speed and memory benchmarks"
 	@echo "variables: PYTHON=$(PYTHON) VENV=$(VENV) TORCH_SPEC='$(TORCH_SPEC)' VENV_FLAGS='$(VENV_FLAGS)' LAB_ARGS='$(LAB_ARGS)'"
 
@@ -59,6 +60,9 @@ data: $(INSTALLED)
 figures: $(INSTALLED)
 	MPLBACKEND=Agg $(PY) -m course_lib.figures assets
 	$(PY) tools/embed_figures.py
+
+weights: $(INSTALLED)
+	$(PY) tools/make_weights.py $(if $(DATA),--data $(DATA))
 
 bench: $(INSTALLED)
 	MPLBACKEND=Agg $(PY) benchmarks/run_all.py

@@ -55,7 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
     train.add_argument("--quiet", action="store_true", help="no progress bars or per-epoch lines")
 
     evaluate = commands.add_parser("evaluate", help="Dice of every image in a folder under a trained checkpoint")
-    evaluate.add_argument("--checkpoint", type=Path, required=True, help="a best.pt / last.pt written by train")
+    evaluate.add_argument("--checkpoint", type=Path, required=True,
+                          help="a best.pt / last.pt written by train, or `pretrained`: the course's shipped CFCM34")
     evaluate.add_argument("--data", default=None,
                           help="a MontgomerySet-layout folder or a data source's name; default: the default dataset")
     evaluate.add_argument("--device", default=None)
@@ -115,8 +116,14 @@ def run_train(arguments: argparse.Namespace) -> dict | None:
 def run_evaluate(arguments: argparse.Namespace) -> dict:
     from course_lib.data import DatasetError, prepare_arrays, resolve_dataset
     from course_lib.train import CheckpointError, evaluate, load_model
+    from course_lib.train.pretrained import PRETRAINED_NAME, pretrained_path
 
     started = time.perf_counter()
+    if str(arguments.checkpoint) == PRETRAINED_NAME and not arguments.checkpoint.exists():
+        try:
+            arguments.checkpoint = pretrained_path()
+        except FileNotFoundError as error:
+            raise UsageError(str(error)) from None
     if not arguments.checkpoint.is_file():
         raise UsageError(f"checkpoint {arguments.checkpoint} does not exist; pass --checkpoint <run folder>/best.pt "
                          "written by `python -m course_lib train`")

@@ -1,0 +1,52 @@
+"""The shipped CFCM34 weights: they load offline, are what their provenance says, and score what it records."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import torch
+
+from course_lib.data import prepare_split
+from course_lib.nn.cfcm import CFCM
+from course_lib.train import evaluate
+from course_lib.train.pretrained import PRETRAINED, load_pretrained
+
+REAL_TOLERANCE = 0.002  # half-precision storage moves the mean test Dice by less than this (measured: 0.0000)
+PHANTOM_FLOOR = 0.90  # trained on the real set only; on the offline phantom set it scored 0.939
+
+
+def test_the_shipped_weights_load_offline_in_half_precision():
+    size = PRETRAINED.stat().st_size
+    assert size < 8e6, f"{PRETRAINED} is {size / 1e6:.1f} MB; the shipped weights should stay a few MB"
+    model, state = load_pretrained()
+    assert isinstance(model, CFCM) and not model.training
+    assert state["model_spec"] == {"name": "cfcm34", "base": 16, "norm": "instance"}
+    assert all(t.dtype == torch.float16 for t in state["model"].values() if t.is_floating_point())
+    assert next(model.parameters()).dtype == torch.float32, "the model computes in full precision"
+    provenance = state["provenance"]
+    assert "python -m course_lib train" in provenance["command"] and "--config cpu" in provenance["command"]
+    assert state["config"]["name"] == "cpu" and state["config"]["size"] == 128
+
+
+def test_the_shipped_weights_score_what_they_record(montgomery_dir, real_montgomery_dir):
+    """On the real set the recorded test Dice, to storage precision; on the phantom set (CI) still a good model."""
+    model, state = load_pretrained()
+    test = prepare_split(montgomery_dir, size=state["config"]["size"], progress=False)["test"]
+    scored = evaluate(model, test, batch_size=8, threshold=state["config"]["threshold"]).mean
+    if real_montgomery_dir is not None:
+        recorded = state["provenance"]["test_dice"]
+        assert abs(scored - recorded) <= REAL_TOLERANCE, f"test Dice {scored:.4f}, the file records {recorded:.4f}"
+    else:
+        assert scored >= PHANTOM_FLOOR, f"the shipped CFCM34 scores {scored:.4f} on the phantom test images"
+
+
+def test_evaluate_pretrained_from_the_command_line(small_phantom_dir):
+    result = subprocess.run([sys.executable, "-m", "course_lib", "evaluate", "--checkpoint", "pretrained", "--data",
+                             str(small_phantom_dir)], capture_output=True, text=True, timeout=300,
+                            env={**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"})
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["checkpoint"] == str(PRETRAINED) and summary["images"] > 0 and summary["mean_dice"] > 0.5, summary
