@@ -22,7 +22,15 @@ def is_solution(cell) -> bool:
 
 
 def is_test(cell) -> bool:
-    return bool(cell.metadata.get("nbgrader", {}).get("grade"))
+    """An autograded test cell (a written "think" answer is graded too, but it is a solution cell graded by hand)."""
+    meta = cell.metadata.get("nbgrader", {})
+    return bool(meta.get("grade")) and not meta.get("solution")
+
+
+def is_written_answer(cell) -> bool:
+    """A manually graded answer: nbgrader's solution cell with points, a markdown "think" question here."""
+    meta = cell.metadata.get("nbgrader", {})
+    return bool(meta.get("grade")) and bool(meta.get("solution"))
 
 
 def read(path: Path):

@@ -47,8 +47,8 @@ sys.path.insert(0, str(REPO_ROOT / "tools"))
 
 from embed_figures import figure_cells  # noqa: E402 - tools/ is not a package
 from grade_class import grade_class  # noqa: E402
-from grading_helpers import (FIXTURE_RELEASE, FIXTURE_SOLUTIONS, filled_with_solutions, with_answers,  # noqa: E402
-                             write_submission)
+from grading_helpers import (FIXTURE_RELEASE, FIXTURE_SOLUTIONS, filled_with_solutions, is_test,  # noqa: E402
+                             is_written_answer, read, with_answers, write_submission)
 
 E2E_DIR = REPO_ROOT / "build" / "e2e"
 NOTEBOOK_1 = "01_data_transforms/01_data_transforms.ipynb"
@@ -425,8 +425,9 @@ def student_walk(page, steps: Steps, url: str, token: str, workspace: Path) -> l
         run_all(page)
         panels = page.locator(CHECK_PANEL)
         texts = panels.all_text_contents()
-        assert len(texts) == 4 and all("not yet" in text and "NotImplementedError" in text for text in texts), \
-            f"the four test cells should each say 'not yet' and how to start: {texts}"
+        tests = sum(map(is_test, read(REPO_ROOT / "notebooks" / NOTEBOOK_1).cells))
+        assert len(texts) == tests and all("not yet" in text and "NotImplementedError" in text for text in texts), \
+            f"the {tests} test cells should each say 'not yet' and how to start: {texts}"
         last = page.locator(".jp-Notebook .jp-CodeCell").last
         assert "Where you stand" in (last.locator(".jp-OutputArea").text_content() or ""), \
             "the last cell (the progress table) shows no table"
@@ -472,7 +473,8 @@ def student_walk(page, steps: Steps, url: str, token: str, workspace: Path) -> l
     with steps.step("run all of the untouched notebook 3"):
         run_all(page)
         texts = page.locator(CHECK_PANEL).all_text_contents()
-        assert len(texts) == 4 and all("not yet" in text for text in texts), f"notebook 3's checks say {texts}"
+        tests = sum(map(is_test, read(REPO_ROOT / "notebooks" / NOTEBOOK_3).cells))
+        assert len(texts) == tests and all("not yet" in text for text in texts), f"notebook 3's checks say {texts}"
         page.screenshot(path=str(E2E_DIR / "05_notebook3_ran_all.png"), full_page=True)
     with steps.step("find the explorer and its picture"):
         cell = explorer_cell(page)
@@ -564,7 +566,11 @@ def formgrader_walk(page, steps: Steps, url: str, token: str, assignments: list[
         score = row.locator("td.score")
         wait_until(page, lambda: "/" in (score.text_content() or ""), 60, "alice's score never appeared")
         got, out_of = (float(part) for part in (score.text_content() or "").split("/"))
-        assert got == out_of > 0, f"a solved notebook should score full marks, formgrader shows {got} / {out_of}"
+        written = sum(float(c.metadata["nbgrader"]["points"]) for c in read(REPO_ROOT / "solutions" / assignments[0]
+                                                                            / f"{assignments[0]}.ipynb").cells
+                      if is_written_answer(c))  # the think answers wait for manual grading
+        assert got == out_of - written > 0, \
+            f"a solved notebook should score every autograded point ({out_of - written}), formgrader shows {got}"
 
 
 def test_the_class_report_reads_offline_in_chromium(tmp_path):

@@ -66,3 +66,20 @@ def test_the_lab_pipeline_on_the_phantom(small_phantom_dir):
     assert [b["images"].shape for b in batches] == [(3, 32, 32), (3, 32, 32), (2, 32, 32)]
     assert sorted(n for b in batches for n in b["names"]) == sorted(iterator.data["names"])
     assert "ShuffleData" in repr(iterator)
+
+
+def test_one_epoch_of_batches_keeps_the_last_small_batch_and_leaves_the_data_alone():
+    from course_lib.data.iterators import epoch_batches
+
+    data = {"images": np.arange(10, dtype=np.float32), "labels": np.arange(10) % 2, "names": list("abcdefghij")}
+    calls = []
+
+    def mark(batch: dict) -> dict:
+        calls.append(len(batch["images"]))
+        batch["images"] = batch["images"] * -1  # a transform may change what it is given
+        return batch
+
+    batches = list(epoch_batches(data, 4, ["images", "names"], each_iteration=[mark]))
+    assert [len(b["images"]) for b in batches] == [4, 4, 2] == calls
+    assert set(batches[0]) == {"images", "names"} and batches[2]["names"] == ["i", "j"]
+    assert data["images"][0] == 0 and batches[0]["images"][1] == -1, "the epoch works on a copy"

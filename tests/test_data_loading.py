@@ -146,3 +146,15 @@ def test_random_images_load_correctly_or_fail_clearly(tmp_path_factory, height, 
         assert mode in ("L", "I;16", "1") and not mask_extra
         assert image.shape == (height, width) and image.min() == 0.0 and image.max() == 1.0
         assert set(np.unique(label)) <= {0.0, 1.0}
+
+
+def test_merge_masks_joins_the_two_lungs_whatever_their_values():
+    from course_lib.data.files import merge_masks
+
+    left = np.zeros((4, 5), np.uint8)
+    right = np.zeros((4, 5), bool)
+    left[0, 0], right[3, 4] = 255, True
+    label = merge_masks(left, right)
+    assert label.dtype == np.float32 and label.sum() == 2 and label[0, 0] == label[3, 4] == 1.0
+    with pytest.raises(ValueError, match="both masks of a case must have its image's shape"):
+        merge_masks(np.zeros((6, 5)), np.zeros((1, 5)))  # broadcastable, still refused

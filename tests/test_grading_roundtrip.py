@@ -24,7 +24,7 @@ import nbformat
 import pytest
 
 from grading_helpers import (FIXTURE_SOLUTIONS, REPO_ROOT, filled_with_solutions, grade_id, is_solution, is_test,
-                             read, with_visible_tests_gutted)  # first: puts tools/ on sys.path
+                             is_written_answer, read, with_visible_tests_gutted)  # first: puts tools/ on sys.path
 from grade_class import ClassReport, grade_class  # noqa: E402 - tools/grade_class.py
 from nbgrader_course import CourseDir, find_assignments  # noqa: E402 - tools/nbgrader_course.py
 
@@ -98,12 +98,19 @@ def test_grading_ran_without_failures(trip):
     assert trip.report.failures == [], trip.report.failures
 
 
+def _written_points(trip) -> float:
+    return sum(float(c.metadata["nbgrader"]["points"]) for c in read(trip.source).cells if is_written_answer(c))
+
+
 def test_solutions_get_full_marks(trip):
+    """Every autograded point; the written answers wait for the instructor, named as such, never scored 0."""
     row = trip.grades["full"]
+    written = _written_points(trip)
     assert float(row["max_score"]) > 0
-    assert float(row["score"]) == float(row["max_score"]), \
-        f"{trip.name}: the solutions scored {row['score']} of {row['max_score']}: " \
-        f"{[c for c in trip.cells if c['student_id'] == 'full' and c['score'] != c['max_score']]}"
+    assert float(row["awaiting_manual_points"]) == written, row
+    assert float(row["score"]) == float(row["max_score"]) - written, \
+        f"{trip.name}: the solutions scored {row['score']} of {row['max_score']} ({written} to grade by hand): " \
+        f"{[c for c in trip.cells if c['student_id'] == 'full' and c['score'] not in (c['max_score'], '')]}"
 
 
 @pytest.mark.parametrize("student", ["zero", "gutted"])
@@ -114,12 +121,17 @@ def test_release_and_gutted_tests_score_zero(trip, student):
 
 
 def test_every_test_cell_passes_with_the_solutions_and_fails_on_the_release(trip):
-    test_ids = sorted(grade_id(c) for c in read(trip.source).cells if is_test(c))
+    source = read(trip.source).cells
+    written = {grade_id(c) for c in source if is_written_answer(c)}
+    graded_ids = sorted(grade_id(c) for c in source if is_test(c) or is_written_answer(c))
     for student in STUDENTS:
         graded = sorted(c["grade_id"] for c in trip.cells if c["student_id"] == student)
-        assert graded == test_ids, f"{student}: graded cells {graded}, expected {test_ids}"
+        assert graded == graded_ids, f"{student}: graded cells {graded}, expected {graded_ids}"
     for cell in trip.cells:
-        expected = float(cell["max_score"]) if cell["student_id"] == "full" else 0.0
+        if cell["grade_id"] in written and cell["student_id"] == "full":  # answered: the instructor grades it
+            assert cell["score"] == "" and cell["status"].endswith("awaiting manual grading"), cell
+            continue
+        expected = float(cell["max_score"]) if cell["student_id"] == "full" else 0.0  # unanswered: nbgrader's 0
         assert float(cell["score"]) == expected, \
             f"{trip.name}/{cell['grade_id']}: {cell['student_id']} scored {cell['score']}, expected {expected}"
 

@@ -17,7 +17,7 @@ from PIL import Image
 from course_lib.data.errors import CorruptImageError, DatasetError, MaskMismatchError
 
 __all__ = ["CaseFiles", "IMAGE_FOLDER", "MASK_FOLDER", "LEFT_FOLDER", "RIGHT_FOLDER", "find_cases", "read_png",
-           "read_case", "has_montgomery_layout"]
+           "read_case", "merge_masks", "has_montgomery_layout"]
 
 IMAGE_FOLDER = "CXR_png"
 MASK_FOLDER = "ManualMask"
@@ -129,5 +129,13 @@ def read_case(case: CaseFiles) -> tuple[np.ndarray, np.ndarray]:
     image -= low                                # in place: originals are 20 million pixels
     image /= np.float32(high - low)             # a division, so the maximum is exactly 1
     np.clip(image, 0.0, 1.0, out=image)
-    label = np.logical_or(left > 0, right > 0).astype(np.float32)
-    return image, label
+    return image, merge_masks(left, right)
+
+
+def merge_masks(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """One float32 label in {0, 1} from the two lung masks: 1 where either mask is set (any value above 0)."""
+    left, right = np.asarray(left), np.asarray(right)
+    if left.shape != right.shape:
+        raise ValueError(f"merge_masks: the left mask is {left.shape} and the right one {right.shape}; both masks of "
+                         "a case must have its image's shape")
+    return np.logical_or(left > 0, right > 0).astype(np.float32)

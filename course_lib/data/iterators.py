@@ -12,7 +12,7 @@ import copy
 import math
 from typing import Callable, Iterator, Sequence
 
-__all__ = ["BatchIterator"]
+__all__ = ["BatchIterator", "epoch_batches"]
 
 Transform = Callable[[dict], dict]
 
@@ -52,15 +52,23 @@ class BatchIterator:
         return math.ceil(len(self.data[self.keys[0]]) / self.batch_size)
 
     def __iter__(self) -> Iterator[dict]:
-        data = copy.deepcopy(self.data)
-        for transform in self.transforms_each_epoch:
-            data = _apply(transform, data, "transforms_each_epoch")
-        n = len(data[self.keys[0]])
-        for start in range(0, n, self.batch_size):
-            batch = {key: data[key][start:start + self.batch_size] for key in self.keys}
-            for transform in self.transforms_each_iteration:
-                batch = _apply(transform, batch, "transforms_each_iteration")
-            yield batch
+        return epoch_batches(self.data, self.batch_size, self.keys, self.transforms_each_epoch,
+                             self.transforms_each_iteration)
+
+
+def epoch_batches(data: dict, batch_size: int, keys: Sequence[str], each_epoch: Sequence[Transform] = (),
+                  each_iteration: Sequence[Transform] = ()) -> Iterator[dict]:
+    """One epoch: a deep copy of ``data`` through ``each_epoch``, then slices of ``batch_size`` cases holding
+    ``keys``, each through ``each_iteration``; the last, smaller batch is kept. (Notebook 1's exercise.)"""
+    data = copy.deepcopy(data)
+    for transform in each_epoch:
+        data = _apply(transform, data, "transforms_each_epoch")
+    n = len(data[keys[0]])
+    for start in range(0, n, batch_size):
+        batch = {key: data[key][start:start + batch_size] for key in keys}
+        for transform in each_iteration:
+            batch = _apply(transform, batch, "transforms_each_iteration")
+        yield batch
 
 
 def _apply(transform: Transform, data: dict, stage: str) -> dict:

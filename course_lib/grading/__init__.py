@@ -1,12 +1,13 @@
-"""Checkers that the notebooks' test cells call: one module per notebook, shared helpers in ``core``.
+"""Checkers that the notebooks' test cells call: their modules per notebook, shared helpers in ``core``.
 
-``transforms`` (notebook 1), ``fusion`` (2), ``convlstm`` (3) and ``cfcm`` (4) are imported by name, e.g.
+``transforms`` and ``batches`` (notebook 1), ``fusion`` and ``networks`` (2), ``convlstm`` (3), ``cfcm`` and
+``training`` (4) are imported by name, e.g.
 ``from course_lib.grading.transforms import check_crop``; ``feedback`` shows their results and each
 notebook's progress. Importing this package stays cheap (no torch).
 """
 
 from course_lib.grading.core import call_learner, describe, quiet, refusal, require_defined_in_notebook
-from course_lib.grading.feedback import exercise_check, show_progress
+from course_lib.grading.feedback import exercise_check, show_progress, yours_or_reference
 
 __all__ = ["call_learner", "describe", "exercise_check", "quiet", "refusal", "require_defined_in_notebook",
-           "show_progress"]
+           "show_progress", "yours_or_reference"]

@@ -1,4 +1,4 @@
-"""Checks for notebook 3's exercises: the gate split, the cell update, the hidden state and one whole step.
+"""Checks for notebook 3's exercises: the gate split, the cell update, the hidden state, one step, a sequence, the cost.
 
 The reference is ``course_lib.nn.ConvLSTMCell``. To grade the cell update and the hidden state on their
 own, the checks build a reference cell whose convolution is a 1x1 identity on the input (and zero on the
@@ -12,15 +12,18 @@ named only once the answer is shown to have it); a success returns one line; not
 from __future__ import annotations
 
 from collections.abc import Callable
+from numbers import Integral
 from typing import Any, NamedTuple
 
 import torch
 
-from course_lib.grading.core import call_learner, close, refusal, require_defined_in_notebook, worst_difference
+from course_lib.grading.core import (call_learner, close, describe, refusal, require_defined_in_notebook,
+                                     worst_difference)
 from course_lib.grading.feedback import exercise_check
-from course_lib.nn import ConvLSTMCell
+from course_lib.nn import ConvLSTMCell, unroll
 
-__all__ = ["check_split_gates", "check_cell_update", "check_hidden_state", "check_convlstm_step"]
+__all__ = ["check_split_gates", "check_cell_update", "check_hidden_state", "check_convlstm_step", "check_unroll",
+           "check_convlstm_parameters"]
 
 NOTEBOOK = "03_convlstm"
 GATE_ORDER = ("i (input gate)", "j (update)", "f (forget gate)", "o (output gate)")
@@ -310,3 +313,89 @@ def check_convlstm_step(convlstm_step: Callable[..., Any], *, seed: int = 0) -> 
     kernels = sorted({setting.kernel_size for setting in STEP_SETTINGS})
     return (f"matches ConvLSTMCell step after step in {len(STEP_SETTINGS)} settings: kernels "
             f"{', '.join(map(str, kernels))}, forget biases 0 to 2, ReLU, tanh and sigmoid (seed {seed}).")
+
+
+# ---------------------------------------------------------------------------------------------- unrolling
+def _unroll_slips(cell: ConvLSTMCell, inputs: list[torch.Tensor], state: tuple[torch.Tensor, torch.Tensor]
+                  ) -> list[tuple[list[torch.Tensor], str]]:
+    with torch.no_grad():
+        restarted = [cell(x, state)[0] for x in inputs]
+        outputs, _ = unroll(cell, inputs, state)
+    return [(restarted, "every step starts again from the first state: feed each step the state the previous "
+                        "step returned"),
+            (outputs[::-1], "the outputs come in reverse order: append them as the steps run")]
+
+
+@exercise_check(NOTEBOOK, 5, "run the memory over a sequence (unroll)", points=2)
+def check_unroll(unroll_answer: Callable[..., Any], *, seed: int = 0) -> str:
+    """``unroll(cell, inputs, state)`` must give ``course_lib.nn.unroll``'s outputs and final state."""
+    require_defined_in_notebook(unroll_answer, exercise="unroll")
+    generator = _generator(seed)
+    settings = ((2, 3, 5, 4), (1, 2, 4, 1), (3, 1, 6, 3))
+    for in_channels, hidden, size, steps in settings:
+        torch.manual_seed(seed + steps)
+        cell = ConvLSTMCell(in_channels, hidden)
+        with torch.no_grad():
+            cell.conv.bias.normal_(generator=generator)
+        inputs = [_random(generator, 2, in_channels, size, size) for _ in range(steps)]
+        state = (_random(generator, 2, hidden, size, size), _random(generator, 2, hidden, size, size))
+        call = f"unroll(ConvLSTMCell({in_channels}, {hidden}), {steps} inputs of shape (2, {in_channels}, {size}, {size}))"
+        with torch.no_grad():
+            result = call_learner(unroll_answer, cell, list(inputs), state, exercise="unroll", call=call)
+            expected_outputs, expected_state = unroll(cell, inputs, state)
+        if not (isinstance(result, (tuple, list)) and len(result) == 2):
+            raise AssertionError(f"{call} returned {describe(result)}; return a pair (outputs, final_state): the "
+                                 "list of every step's hidden output and the last (cell, hidden).")
+        outputs, final = result
+        if not isinstance(outputs, (list, tuple)) or len(outputs) != steps:
+            raise AssertionError(f"{call}: the outputs are {describe(outputs)}; give a list with every step's hidden "
+                                 f"output ({steps} here), not only the last.")
+        if not all(isinstance(o, torch.Tensor) and close(o, e) for o, e in zip(outputs, expected_outputs)):
+            slip = next((advice for slipped, advice in _unroll_slips(cell, inputs, state)
+                         if all(isinstance(o, torch.Tensor) and close(o, s) for o, s in zip(outputs, slipped))), "")
+            first = next(i for i, (o, e) in enumerate(zip(outputs, expected_outputs))
+                         if not (isinstance(o, torch.Tensor) and close(o, e)))
+            raise AssertionError(f"{call}: step {first + 1}'s output differs from the reference."
+                                 + (f" It looks like {slip}." if slip else " Call cell(x, state) for each input in "
+                                                                         "order and keep the state it returns."))
+        if not (isinstance(final, (tuple, list)) and len(final) == 2
+                and all(isinstance(t, torch.Tensor) and close(t, e) for t, e in zip(final, expected_state))):
+            raise AssertionError(f"{call}: the outputs are right but the final state is {describe(final)}, not the last "
+                                 "step's (cell, hidden): return the state the last call of cell(x, state) gave.")
+    instead = refusal(unroll_answer, ConvLSTMCell(1, 1), [], ConvLSTMCell(1, 1).zero_state(torch.zeros(1, 1, 2, 2)),
+                      exercise="unroll", call="unroll(cell, [], state)")
+    if isinstance(instead, str):
+        raise AssertionError(f"unroll(cell, [], state) {instead}; a sequence without steps has no output: raise "
+                             "ValueError.")
+    return (f"matches course_lib.nn.unroll (every output and the final state) in {len(settings)} settings, and refuses "
+            f"an empty sequence (seed {seed}).")
+
+
+# ---------------------------------------------------------------------------------------------- counting weights
+@exercise_check(NOTEBOOK, 6, "what the memory costs in weights (convlstm_parameters)", points=1)
+def check_convlstm_parameters(convlstm_parameters: Callable[[int, int, int], int], *, seed: int = 0) -> str:
+    """``convlstm_parameters(in_channels, hidden_channels, kernel_size)`` must count ConvLSTMCell's parameters."""
+    require_defined_in_notebook(convlstm_parameters, exercise="convlstm_parameters")
+    generator = _generator(seed)
+    cases = [(64, 64, 3), (1, 1, 1), (3, 8, 5)]
+    cases += [tuple(int(v) for v in torch.randint(1, 40, (2,), generator=generator)) + (int(k),)
+              for k in torch.tensor([1, 3, 5, 7])[torch.randint(0, 4, (4,), generator=generator)]]
+    for in_channels, hidden, kernel in cases:
+        call = f"convlstm_parameters({in_channels}, {hidden}, {kernel})"
+        result = call_learner(convlstm_parameters, in_channels, hidden, kernel, exercise="convlstm_parameters",
+                              call=call)
+        with torch.device("meta"):
+            expected = sum(p.numel() for p in ConvLSTMCell(in_channels, hidden, kernel).parameters())
+        if not isinstance(result, Integral) or isinstance(result, bool):
+            raise AssertionError(f"{call} returned {describe(result)}; a count of weights is an int ({expected}).")
+        if result != expected:
+            weights = (in_channels + hidden) * kernel * kernel
+            slips = {4 * hidden * weights: "forgot the 4 * hidden biases",
+                     hidden * (weights + 1): "counted one gate: the convolution gives 4 * hidden channels, i, j, f "
+                                             "and o",
+                     4 * hidden * (in_channels * kernel * kernel + 1): "left out the hidden state: the convolution "
+                                                                       "reads cat([x, h]), in + hidden channels"}
+            slip = slips.get(result, "")
+            raise AssertionError(f"{call} returned {result:,}; the cell has {expected:,} parameters."
+                                 + (f" You {slip}." if slip else " Count the one convolution's weights and biases."))
+    return f"counts ConvLSTMCell's parameters in {len(cases)} settings (seed {seed})."

@@ -25,14 +25,14 @@ from typing import Any
 from course_lib.settings import strict_checks
 
 __all__ = ["Exercise", "CheckResult", "CheckFailed", "Progress", "exercise_check", "progress", "show_progress",
-           "CHECKER_MODULES"]
+           "yours_or_reference", "CHECKER_MODULES"]
 
-# Which module holds each notebook's checkers (imported by ``progress`` so that every exercise is listed, run or not).
+# Which modules hold each notebook's checkers (imported by ``progress`` so that every exercise is listed, run or not).
 CHECKER_MODULES = {
-    "01_data_transforms": "course_lib.grading.transforms",
-    "02_skip_connections": "course_lib.grading.fusion",
-    "03_convlstm": "course_lib.grading.convlstm",
-    "04_cfcm_training": "course_lib.grading.cfcm",
+    "01_data_transforms": ("course_lib.grading.transforms", "course_lib.grading.batches"),
+    "02_skip_connections": ("course_lib.grading.fusion", "course_lib.grading.networks"),
+    "03_convlstm": ("course_lib.grading.convlstm",),
+    "04_cfcm_training": ("course_lib.grading.cfcm", "course_lib.grading.training"),
 }
 PASSED_STYLE = "border-left: 6px solid #2e7d32; background: #edf7ee;"
 NOT_YET_STYLE = "border-left: 6px solid #e65100; background: #fff4e5;"
@@ -195,12 +195,29 @@ class Progress:
 
 def progress(notebook: str) -> Progress:
     """Where each exercise of ``notebook`` (e.g. ``"01_data_transforms"``) stands in this session."""
-    if notebook in CHECKER_MODULES:
-        importlib.import_module(CHECKER_MODULES[notebook])
+    for module in CHECKER_MODULES.get(notebook, ()):
+        importlib.import_module(module)
     exercises = _EXERCISES.get(notebook)
     if not exercises:
         raise ValueError(f"no exercises are registered for {notebook!r}; known notebooks: {sorted(_EXERCISES)}")
     return Progress(notebook, tuple((exercises[n], _RESULTS.get(exercises[n])) for n in sorted(exercises)))
+
+
+def yours_or_reference(yours: Any, reference: Any, check: Callable[..., None]) -> Any:
+    """``yours`` when its exercise's check passed in this session, else ``reference``; a line says which one runs.
+
+    The cells after an exercise use the student's own code only once it is known to be right, so a half-finished
+    answer never breaks (or silently skews) what follows, and a finished one is seen at work.
+    """
+    exercise: Exercise = check.exercise  # type: ignore[attr-defined]
+    result = _RESULTS.get(exercise)
+    name = getattr(yours, "__name__", None) or getattr(reference, "__name__", "the answer")
+    if result is not None and result.passed:
+        print(f"Using your {name} (exercise {exercise.number} passed its check).")
+        return yours
+    why = "has not been checked yet" if result is None else "has not passed its check yet"
+    print(f"Using the course's {name}: yours {why} (exercise {exercise.number}).")
+    return reference
 
 
 def show_progress(notebook: str) -> None:

@@ -1,4 +1,4 @@
-"""Checks for notebook 1's exercises: the crop, the resize, the consistent shuffle, the random shift.
+"""Checks for notebook 1's transforms: merging the masks, the crop, the resize, the consistent shuffle, the shift.
 
 Each ``check_*`` function takes the learner's transform *class*, builds it, runs it on random inputs
 drawn from a fixed seed (so a grade is reproducible) and compares the result with the reference in
@@ -17,10 +17,11 @@ from typing import Any, Callable
 import numpy as np
 
 from course_lib.data import transforms as reference
+from course_lib.data.files import merge_masks as reference_merge_masks
 from course_lib.grading.core import call_learner, describe, refusal, require_defined_in_notebook
 from course_lib.grading.feedback import exercise_check
 
-__all__ = ["check_crop", "check_resize", "check_shuffle", "check_random_shift"]
+__all__ = ["check_merge_masks", "check_crop", "check_resize", "check_shuffle", "check_random_shift"]
 
 Transform = Callable[[dict], dict]
 
@@ -58,7 +59,68 @@ def _as_array_list(value: Any, key: str, what: str, n: int) -> list[np.ndarray]:
 
 
 # ----------------------------------------------------------------------------------------------
-# exercise 1: the crop
+# exercise 1: one label from two masks
+# ----------------------------------------------------------------------------------------------
+def _mask_pairs(rng: np.random.Generator) -> list[tuple[str, np.ndarray, np.ndarray]]:
+    """Pairs of masks as files hold them: 0/255 uint8 (the Montgomery PNGs), 0/1 and other 'on' values, an
+    overlap, one empty mask, and a non-square shape."""
+    pairs = []
+    for what, on, dtype in (("0/255 uint8 masks", 255, np.uint8), ("0/1 masks", 1, np.uint8),
+                            ("masks whose 'on' value is 128", 128, np.uint8), ("0/1 float masks", 1.0, np.float32)):
+        height, width = rng.integers(6, 14, size=2)
+        left = (rng.random((height, width)) < 0.35) * on
+        right = (rng.random((height, width)) < 0.35) * on
+        pairs.append((what, left.astype(dtype), right.astype(dtype)))
+    empty = np.zeros((7, 9), np.uint8)
+    pairs.append(("an empty right mask", (rng.random((7, 9)) < 0.5).astype(np.uint8) * 255, empty))
+    return pairs
+
+
+@exercise_check("01_data_transforms", 1, "one label from the two lung masks (merge_masks)", points=1)
+def check_merge_masks(merge_masks: Callable[[np.ndarray, np.ndarray], np.ndarray], *, seed: int = 0) -> str:
+    """``merge_masks(left, right)`` must equal ``course_lib.data.files.merge_masks`` and refuse unequal shapes."""
+    require_defined_in_notebook(merge_masks, exercise="merge_masks")
+    rng = np.random.default_rng(seed)
+    pairs = _mask_pairs(rng)
+    for what, left, right in pairs:
+        call = f"merge_masks({what} of shape {left.shape})"
+        result = call_learner(merge_masks, left.copy(), right.copy(), exercise="merge_masks", call=call)
+        expected = reference_merge_masks(left, right)
+        if not isinstance(result, np.ndarray):
+            raise AssertionError(f"{call} returned {describe(result)}; expected a numpy array.")
+        if result.shape != expected.shape:
+            raise AssertionError(f"{call} has shape {result.shape}, expected {expected.shape}: one label per pixel.")
+        values = np.asarray(result, dtype=np.float64)
+        if np.array_equal(values, np.asarray(left, np.float64) + np.asarray(right, np.float64)) and \
+                not np.array_equal(values, expected):
+            raise AssertionError(f"{call}: you added the two masks, so overlapping pixels become 2 and 'on' values "
+                                 "stay 255: take their union instead (np.logical_or of the masks compared with 0).")
+        if not np.array_equal(values, expected):
+            wrong = tuple(np.argwhere(values != expected)[0])
+            if left[wrong] > 0 and right[wrong] > 0 and values[wrong] == 0 and left.dtype == np.uint8:
+                raise AssertionError(f"{call}: where the masks are {left[wrong]} and {right[wrong]} you give 0. "
+                                     f"Adding uint8 masks overflows ({left[wrong]} + {right[wrong]} wraps around to "
+                                     f"{(int(left[wrong]) + int(right[wrong])) % 256}): compare each mask with 0 "
+                                     "first, then combine (np.logical_or).")
+            raise AssertionError(f"{call}: at pixel {tuple(int(i) for i in wrong)} (left {left[wrong]}, right "
+                                 f"{right[wrong]}) you give {values[wrong]:g}, expected "
+                                 f"{expected[wrong]:g}: 1 where either mask is above 0, else 0.")
+        if result.dtype != np.float32:
+            raise AssertionError(f"{call} has the right values but dtype {result.dtype}; the training code expects "
+                                 "float32 labels (.astype(np.float32)).")
+    for left_shape, right_shape in (((6, 5), (5, 6)), ((6, 5), (1, 5))):  # the second would broadcast silently
+        call = f"merge_masks(a {left_shape} and a {right_shape} mask)"
+        instead = refusal(merge_masks, np.ones(left_shape, np.uint8), np.ones(right_shape, np.uint8),
+                          exercise="merge_masks", call=call)
+        if isinstance(instead, str):
+            raise AssertionError(f"{call} {instead}; masks of different shapes cannot belong to one image: raise "
+                                 "ValueError naming both shapes (NumPy broadcasts some pairs without complaint).")
+    return (f"matches the reference on {len(pairs)} pairs (0/255, 0/1, other 'on' values, overlaps, an empty mask) "
+            f"and refuses masks of different shapes (seed {seed}).")
+
+
+# ----------------------------------------------------------------------------------------------
+# exercise 2: the crop
 # ----------------------------------------------------------------------------------------------
 def _padded_case(rng: np.random.Generator, hard: bool) -> tuple[np.ndarray, np.ndarray]:
     """A random image whose content is surrounded by black bands of random widths, and a label."""
@@ -121,7 +183,7 @@ def _crop_advice(got: np.ndarray, image: np.ndarray, expected: np.ndarray) -> st
     return " Keep the rectangle from the first to the last row and column (inclusive) that hold a non-zero pixel."
 
 
-@exercise_check("01_data_transforms", 1, "crop the padding (CropActualImage)", points=2)
+@exercise_check("01_data_transforms", 2, "crop the padding (CropActualImage)", points=2)
 def check_crop(crop_class: Any, *, seed: int = 0, n_cases: int = 24) -> str:
     """Compare ``crop_class()`` with ``reference.CropActualImage()`` on ``n_cases`` random padded images.
 
@@ -182,7 +244,7 @@ def _check_black_image_raises(crop: Transform) -> None:
 
 
 # ----------------------------------------------------------------------------------------------
-# exercise 2: the resize
+# exercise 3: the resize
 # ----------------------------------------------------------------------------------------------
 def _resize_case(rng: np.random.Generator, low: int, high: int) -> tuple[np.ndarray, np.ndarray]:
     """A smooth random image in [0, 1] with fine detail, and an elliptical binary label."""
@@ -196,7 +258,7 @@ def _resize_case(rng: np.random.Generator, low: int, high: int) -> tuple[np.ndar
     return image, label
 
 
-@exercise_check("01_data_transforms", 2, "resize images and labels (ResizeImage)", points=2)
+@exercise_check("01_data_transforms", 3, "resize images and labels (ResizeImage)", points=2)
 def check_resize(resize_class: Any, *, seed: int = 0, n_cases: int = 6) -> str:
     """Compare ``resize_class(size)`` with ``reference.ResizeImage(size)`` on random images and float32 masks.
 
@@ -266,7 +328,7 @@ def _guess_image_resize(got: np.ndarray, source: np.ndarray, size: tuple[int, in
 
 
 # ----------------------------------------------------------------------------------------------
-# exercise 3: the consistent shuffle
+# exercise 4: the consistent shuffle
 # ----------------------------------------------------------------------------------------------
 def _numbered_dataset(n: int) -> dict:
     """Case i has an image filled with i, a label filled with i, and the name 'case_i'."""
@@ -309,7 +371,7 @@ def _shuffled_order(result: dict, keys: list[str], n: int, call: str) -> np.ndar
     return order
 
 
-@exercise_check("01_data_transforms", 3, "shuffle all keys with one permutation (ShuffleData)", points=2)
+@exercise_check("01_data_transforms", 4, "shuffle all keys with one permutation (ShuffleData)", points=2)
 def check_shuffle(shuffle_class: Any, *, seed: int = 0) -> str:
     """Check ``shuffle_class(keys, seed=...)``: one permutation for all keys, a new one per call, reproducible.
 
@@ -351,7 +413,7 @@ def check_shuffle(shuffle_class: Any, *, seed: int = 0) -> str:
 
 
 # ----------------------------------------------------------------------------------------------
-# exercise 4: the random shift
+# exercise 6: the random shift
 # ----------------------------------------------------------------------------------------------
 def _find_offset(moved: np.ndarray, original: np.ndarray, reach: int) -> tuple[int, int] | None:
     """The offset within ``reach`` that turns ``original`` into ``moved``, or None."""
@@ -404,7 +466,7 @@ def _shift_batch(rng: np.random.Generator, n: int, height: int, width: int) -> d
     return {"images": images / images.max(), "labels": labels, "names": [f"case_{i}" for i in range(n)]}
 
 
-@exercise_check("01_data_transforms", 4, "a random shift, alike for image and mask (RandomShift)", points=2)
+@exercise_check("01_data_transforms", 6, "a random shift, alike for image and mask (RandomShift)", points=2)
 def check_random_shift(shift_class: Any, *, seed: int = 0) -> str:
     """Check ``shift_class(max_shift, seed=...)`` on random batches.
 

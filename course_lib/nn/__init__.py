@@ -1,12 +1,15 @@
-"""The course's networks: ResNet blocks, skip fusions, the ConvLSTM cell and CFCM, and the registry that names them."""
+"""The course's networks: ResNet blocks, skip fusions, the ConvLSTM cell and CFCM, the registry that names them, and
+the arithmetic of sizes and receptive fields."""
 
 from course_lib.nn.blocks import LadderStage, ResNetBlock, conv_same
 from course_lib.nn.cfcm import (CFCM, CFCM18, CFCM34, Ladder34, ResidualLadder34, ResNetEncoder,
                                 decode_coarse_to_fine)
 from course_lib.nn.convlstm import ConvLSTMCell, Gates, unroll
+from course_lib.nn.geometry import conv_output_size, receptive_fields
 from course_lib.nn.fusion import ConcatFusion, EncoderDecoder, NoFusion, SumFusion, make_fusion
 from course_lib.nn.registry import MODELS, ModelSpec, build_model
 
 __all__ = ["conv_same", "ResNetBlock", "LadderStage", "NoFusion", "ConcatFusion", "SumFusion", "make_fusion",
            "EncoderDecoder", "ConvLSTMCell", "Gates", "unroll", "ResNetEncoder", "decode_coarse_to_fine", "CFCM",
-           "CFCM34", "CFCM18", "Ladder34", "ResidualLadder34", "MODELS", "ModelSpec", "build_model"]
+           "CFCM34", "CFCM18", "Ladder34", "ResidualLadder34", "MODELS", "ModelSpec", "build_model",
+           "conv_output_size", "receptive_fields"]
