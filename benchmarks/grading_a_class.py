@@ -7,8 +7,8 @@ its grade or that must not earn one:
 * pasted:    notebook 4's first answer and test cells copied and pasted by JupyterLab (same grade ids);
 * renamed:   notebook 2's first answer cell's grade id renamed;
 * noisy:     notebook 3's functions print to stderr, log and warn every time they are called;
-* disguised: notebook 1's first answer is the library's class under the exercise's name, ``__module__`` rewritten;
-* deafhang:  notebook 1's first answer ignores SIGINT and loops forever when called.
+* disguised: notebook 1's crop answer is the library's class under the exercise's name, ``__module__`` rewritten;
+* deafhang:  notebook 1's crop answer ignores SIGINT and loops forever when called.
 
 It runs ``tools/grade_class.py``'s ``grade_class`` exactly as the README's command does, once per worker count,
 and prints the wall seconds, the seconds per student, and per student the points against the points deserved.
@@ -35,6 +35,7 @@ sys.path.insert(0, str(REPO_ROOT / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import table  # noqa: E402
+from class_report import AWAITING  # noqa: E402
 from grade_class import grade_class  # noqa: E402
 from grading_helpers import filled_with_solutions, grade_id, is_solution, is_test, write_submission  # noqa: E402
 
@@ -80,9 +81,10 @@ def noisy(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
     return notebook
 
 
-def replaced_first(source: str):
+def replaced(answer: str, source: str):
+    """The answer cell whose grade id is ``answer`` given ``source`` instead."""
     def change(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
-        notebook.cells[first_answer(notebook)].source = source
+        next(cell for cell in notebook.cells if is_solution(cell) and grade_id(cell) == answer).source = source
         return notebook
     return change
 
@@ -93,8 +95,8 @@ STUDENTS = {
     "pasted": ("04_cfcm_training", pasted, set()),
     "renamed": ("02_skip_connections", renamed, set()),
     "noisy": ("03_convlstm", noisy, set()),
-    "disguised": ("01_data_transforms", replaced_first(DISGUISE), {"crop-test"}),
-    "deafhang": ("01_data_transforms", replaced_first(HANG), {"crop-test"}),
+    "disguised": ("01_data_transforms", replaced("crop-answer", DISGUISE), {"crop-test"}),
+    "deafhang": ("01_data_transforms", replaced("crop-answer", HANG), {"crop-test"}),
 }
 
 
@@ -108,13 +110,16 @@ def make_class(folder: Path, students: list[str]) -> None:
             write_submission(folder, student, assignment, notebook)
 
 
-def deserved(cells: list[dict], student: str) -> tuple[float, float]:
-    """(points received, points deserved) over all of the student's notebooks."""
+def deserved(cells: list[dict], student: str) -> tuple[float, float, float]:
+    """(points received, points deserved, points of written answers awaiting manual grading) over all of the
+    student's notebooks; the written answers are the instructor's to grade, so they count in neither of the first."""
     rows = [row for row in cells if row["student_id"] == student]
+    awaiting = [row for row in rows if AWAITING in row["status"]]
+    rows = [row for row in rows if AWAITING not in row["status"]]
     zero = STUDENTS[student][2]
     received = sum(float(row["score"] or 0) for row in rows)
     due = sum(0.0 if row["grade_id"] in zero else float(row["max_score"]) for row in rows)
-    return received, due
+    return received, due, sum(float(row["max_score"]) for row in awaiting)
 
 
 def main() -> None:
@@ -137,16 +142,17 @@ def main() -> None:
             statuses = {(r["student_id"], r["assignment"]): r["status"] for r in csv.DictReader(report.grades_csv.open())}
             right = 0
             for student in arguments.students:
-                received, due = deserved(cells, student)
+                received, due, awaiting = deserved(cells, student)
                 right += received == due
                 changed = STUDENTS[student][0] or ASSIGNMENTS[0]
                 verdicts.append([workers, student, f"{received:g}", f"{due:g}", "yes" if received == due else "NO",
-                                 statuses.get((student, changed), "missing")[:70]])
+                                 f"{awaiting:g}", statuses.get((student, changed), "missing")[:70]])
             rows.append([workers, len(arguments.students), f"{wall:.0f}", f"{wall / len(arguments.students):.1f}",
                          f"{right}/{len(arguments.students)}", len(report.not_graded)])
     print(f"{len(ASSIGNMENTS)} notebooks per student, --timeout {arguments.timeout}, grade_class.py as the README runs it")
     print(table(["workers", "students", "wall s", "s per student", "graded right", "not graded"], rows))
-    print(table(["workers", "student", "points", "deserved", "right", "status of the changed notebook"], verdicts))
+    print(table(["workers", "student", "points", "deserved", "right", "awaiting manual", "status of the changed notebook"],
+                verdicts))
 
 
 if __name__ == "__main__":
