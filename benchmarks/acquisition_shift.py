@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, table  # noqa: E402
+from common import machine, table, without_missing_monai  # noqa: E402
 from montgomery_cpu import DEFAULT_DATA  # noqa: E402
 
 MODELS = ("cfcm34", "ladder34", "cfcm34-batchnorm", "basicunet")
@@ -178,13 +178,7 @@ def main() -> None:
         print(f"skipped: the real Montgomery set is not at {arguments.data} (pass --data DIR)")
         return
     checkpoints = dict(item.split("=", 1) for item in arguments.checkpoint)
-    models = list(dict.fromkeys(arguments.models))
-    if "basicunet" in models:
-        try:
-            import monai  # noqa: F401
-        except ImportError:
-            print("basicunet skipped: MONAI is not installed (pip install monai)")
-            models.remove("basicunet")
+    models = without_missing_monai(arguments.models)
     print(machine(), flush=True)
     with ProcessPoolExecutor(max_workers=arguments.workers, mp_context=multiprocessing.get_context("spawn")) as pool:
         futures = {model: pool.submit(score, model, arguments.data, arguments.epochs,

@@ -77,3 +77,15 @@ def train_and_test(name: str, model: Any, config: Any, *, data: Any, split: Any 
     result = train_run(model, config, data=data, split=split, device=device, progress=False, callbacks=[record])
     return RunRecord(result.history, result.test, cpu_at_epoch, time.perf_counter() - started,
                      sum(parameter.numel() for parameter in result.model.parameters()))
+
+
+def without_missing_monai(models: Sequence[str]) -> list[str]:
+    """``models`` once each, in order, less ``basicunet`` (saying so) where MONAI is not installed."""
+    models = list(dict.fromkeys(models))
+    if "basicunet" in models:
+        try:
+            import monai  # noqa: F401
+        except ImportError:
+            print("basicunet skipped: MONAI is not installed (pip install monai)")
+            models.remove("basicunet")
+    return models

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, table, train_and_test  # noqa: E402
+from common import machine, table, train_and_test, without_missing_monai  # noqa: E402
 from montgomery_cpu import DEFAULT_DATA  # noqa: E402
 
 MODELS = ("cfcm34", "ladder34", "resladder34", "reference", "basicunet")
@@ -126,13 +126,7 @@ def main() -> None:
     if not arguments.data.is_dir():
         print(f"skipped: the real Montgomery set is not at {arguments.data} (pass --data DIR)")
         return
-    models = list(dict.fromkeys(arguments.models))
-    if "basicunet" in models:
-        try:
-            import monai  # noqa: F401
-        except ImportError:
-            print("basicunet skipped: MONAI is not installed (pip install monai)")
-            models.remove("basicunet")
+    models = without_missing_monai(arguments.models)
 
     from course_lib.data import prepare_split
 

@@ -223,6 +223,13 @@ class Steps:
         self.timings[name] = round(time.monotonic() - start, 1)
 
 
+def launch_chromium(playwright, scratch: Path):
+    """Headless Chromium with a fresh profile in ``scratch``: nothing cached from an earlier run hides a missing file."""
+    return playwright.chromium.launch_persistent_context(
+        str(scratch / "chromium-profile"), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True,
+        viewport={"width": 1400, "height": 1000})
+
+
 def kernel_connected(base_url: str, token: str) -> bool:
     """The server has a kernel that a browser tab is connected to and that is idle (the page's own indicator
     says 'idle' before the kernel even starts, so it alone cannot tell)."""
@@ -397,10 +404,7 @@ def test_a_student_runs_all_answers_and_explores_in_jupyterlab():
             steps = Steps(log)
             with sync_api.sync_playwright() as playwright:
                 with steps.step("launch chromium"):
-                    # A fresh profile each run: nothing cached from an earlier run hides a missing file.
-                    browser = playwright.chromium.launch_persistent_context(
-                        str(Path(scratch) / "chromium-profile"), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                        headless=True, viewport={"width": 1400, "height": 1000})
+                    browser = launch_chromium(playwright, Path(scratch))
                 try:
                     page = browser.new_page()
                     steps.page = page
@@ -522,9 +526,7 @@ def test_an_instructor_autogrades_a_submission_in_formgrader():
             steps = Steps(log)
             with sync_api.sync_playwright() as playwright:
                 with steps.step("launch chromium"):
-                    browser = playwright.chromium.launch_persistent_context(
-                        str(Path(scratch) / "chromium-profile"), executable_path=str(CHROMIUM), args=CHROMIUM_ARGS,
-                        headless=True, viewport={"width": 1400, "height": 1000})
+                    browser = launch_chromium(playwright, Path(scratch))
                 try:
                     page = browser.new_page()
                     steps.page = page

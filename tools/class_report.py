@@ -54,20 +54,22 @@ def exercise_stats(cells: list[dict], titles: dict[tuple[str, str], str]) -> lis
     """One row per exercise (test cell) from cell_grades.csv rows, graded notebooks only."""
     groups: dict[tuple[str, str], list[dict]] = defaultdict(list)
     awaiting: Counter[tuple[str, str]] = Counter()
+    maxima: dict[tuple[str, str], float] = {}
     for row in cells:
+        key = (row["assignment"], row["grade_id"])
         if AWAITING in str(row.get("status", "")):
-            awaiting[(row["assignment"], row["grade_id"])] += 1
+            awaiting[key] += 1
+            maxima.setdefault(key, float(row["max_score"]))
+            groups.setdefault(key, [])
         elif not str(row.get("status", "graded")).startswith("not graded") and row.get("score") not in ("", None):
-            groups[(row["assignment"], row["grade_id"])].append(row)
-    for key in awaiting:
-        groups.setdefault(key, [])
+            groups[key].append(row)
+            maxima.setdefault(key, float(row["max_score"]))
     order = {key: position for position, key in enumerate(titles)}  # the notebook's own order of exercises
     stats = []
     for (assignment, grade_id), rows in sorted(groups.items(), key=lambda item: (item[0][0], order.get(item[0], 0),
                                                                                   item[0][1])):
         scores = [float(row["score"]) for row in rows]
-        most = float(rows[0]["max_score"]) if rows else float(next(
-            row["max_score"] for row in cells if (row["assignment"], row["grade_id"]) == (assignment, grade_id)))
+        most = maxima[(assignment, grade_id)]
         diagnoses: Counter[str] = Counter()
         example: dict[str, str] = {}
         for row in rows:

@@ -289,30 +289,33 @@ class Worker:
                 shutil.copytree(self.course.root / folder, self.out_dir / folder, dirs_exist_ok=True)
         grades = list(csv.DictReader(export.open(encoding="utf-8"))) if export.is_file() else []
         statuses = self.statuses
-        graded_keys = {(row["student_id"], row["assignment"]) for row in grades}
-        for row in grades:
-            row["status"] = statuses.get((row["student_id"], row["assignment"]), "graded")
-            if row["status"].startswith("not graded"):
-                row["score"] = ""  # nbgrader's export says 0.0: that would be a silent zero
-        for (student, assignment), status in statuses.items():
-            if (student, assignment) not in graded_keys:
-                grades.append({"assignment": assignment, "student_id": student, "score": "", "max_score": "",
-                               "status": status})
         cells = _cell_grades(self.course.db_url)
         awaiting: dict[tuple[str, str], float] = {}
+        diagnoses: dict[tuple[str, str], dict[str, str]] = {}  # each autograded notebook read once
         for row in cells:
             key = (row["student_id"], row["assignment"])
             row["status"] = statuses.get(key, "graded")
             if row["status"].startswith("not graded"):
                 row["score"] = ""  # nbgrader's gradebook says 0.0: that would be a silent zero
-            elif row.pop("awaiting"):
+            elif row["awaiting"]:
                 row["status"] += f"; {AWAITING}"
                 awaiting[key] = awaiting.get(key, 0.0) + float(row["max_score"])
-            row.pop("awaiting", None)
-            path = self.autograded(*key)
-            row["diagnosis"] = _diagnoses(path).get(row["grade_id"], "") if path.is_file() else ""
+            del row["awaiting"]
+            if key not in diagnoses:
+                path = self.autograded(*key)
+                diagnoses[key] = _diagnoses(path) if path.is_file() else {}
+            row["diagnosis"] = diagnoses[key].get(row["grade_id"], "")
+        graded_keys = {(row["student_id"], row["assignment"]) for row in grades}
         for row in grades:
-            row["awaiting_manual_points"] = awaiting.get((row["student_id"], row["assignment"]), 0.0)
+            key = (row["student_id"], row["assignment"])
+            row["status"] = statuses.get(key, "graded")
+            if row["status"].startswith("not graded"):
+                row["score"] = ""  # nbgrader's export says 0.0: that would be a silent zero
+            row["awaiting_manual_points"] = awaiting.get(key, 0.0)
+        for (student, assignment), status in statuses.items():
+            if (student, assignment) not in graded_keys:
+                grades.append({"assignment": assignment, "student_id": student, "score": "", "max_score": "",
+                               "status": status})
         self.log.close()
         return grades, cells
 

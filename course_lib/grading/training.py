@@ -183,7 +183,7 @@ def check_validate(validate: Callable[..., Any], *, seed: int = 0) -> str:
                                  "its own statistics instead of the running ones it learned. Call model.eval() first.")
         if not isinstance(result, torch.Tensor):
             raise AssertionError(f"{call} returned {describe(result)}; return a tensor with one Dice per image.")
-        if isinstance(result, torch.Tensor) and result.requires_grad:
+        if result.requires_grad:
             raise AssertionError(f"{call}: the scores carry a gradient graph; compute them under torch.no_grad().")
         if not model.training:
             raise AssertionError(f"{call} left the model in evaluation mode; put it back with model.train() at the "
