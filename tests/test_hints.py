@@ -18,7 +18,7 @@ comparing, so re-wrapping or re-spacing a line does not hide it):
    substring of the solution (comments cut, whitespace removed), unless it is a bare dotted name such as
    ``losses.dice_loss`` or ``np.flatnonzero``: a name is vocabulary, and a statement must be able to say which
    function the answer calls. Sixteen characters is about where a span stops naming a thing and starts doing a
-   step of the answer, a call with its arguments or an expression: ``torch.cat(scores)`` (16), ``(1.0 -
+   step of the answer, a call with its arguments or an expression: ``torch.cat(scores)`` (17), ``(1.0 -
    dice(p, t)).mean()``, ``self.rng.integers(-self.max_shift, self.max_shift + 1, size=2)``. Shorter spans
    (``dim=1``, ``x[order]``, ``a[0:-0]``) carry no more than the statement's vocabulary, and flagging them would
    forbid the small worked examples, on other problems, that the hints are built from.
