@@ -17,6 +17,7 @@ the solutions and zero on the untouched release. That keeps `make test` within i
 from __future__ import annotations
 
 import csv
+import subprocess
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -213,6 +214,22 @@ def test_an_earlier_slip_costs_only_its_own_exercise(trip):
              for c in autograded.cells if is_test(c)}
     for grade, text in slip.says.items():
         assert text in shown[grade], f"{trip.name}/{grade} does not say {text!r}:\n{shown[grade]}"
+
+
+def test_what_grading_wrote_about_the_students_would_be_git_ignored_in_the_repository(trip):
+    """Every file this real run left about the students, put where the README puts it (nbgrader's folders at the
+    repository root, grade_class's --out as grades/), is git-ignored: a careless `git add -A` publishes no one."""
+    own = {"solutions", "notebooks", "nbgrader_config.py", ".home"}  # the course's own files, and the run's HOME
+    nbgrader = [path.relative_to(trip.course.root).as_posix() for path in trip.course.root.rglob("*")
+                if path.is_file() and path.relative_to(trip.course.root).parts[0] not in own]
+    graded = [f"grades/{path.relative_to(trip.report.out_dir).as_posix()}" for path in trip.report.out_dir.rglob("*")
+              if path.is_file()]
+    assert "gradebook.db" in nbgrader and any(p.startswith("submitted/") for p in nbgrader) and graded
+    paths = nbgrader + graded
+    done = subprocess.run(["git", "check-ignore", "--stdin"], input="\n".join(paths), capture_output=True, text=True,
+                          cwd=REPO_ROOT)
+    exposed = sorted(set(paths) - set(done.stdout.splitlines()))
+    assert not exposed, f"git would commit student data: {exposed}"
 
 
 def test_an_unsolved_release_runs_every_cell_but_the_exercises(trip):

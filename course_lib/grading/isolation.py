@@ -59,8 +59,10 @@ def _reached(answers: Iterable[Any], pieces: Mapping[str, Any]) -> list[types.Fu
         reached[id(function)] = function
         named = [function.__globals__.get(name) for name in _global_names(function.__code__) if name not in pieces]
         for value in named + _captured(function):
-            if getattr(value, "__name__", None) not in pieces:
-                todo += [f for f in functions_of(value) if f.__globals__ is function.__globals__]
+            # any object of the student's may turn up here; one that breaks on inspection is simply not followed
+            with contextlib.suppress(Exception):
+                if getattr(value, "__name__", None) not in pieces:
+                    todo += [f for f in functions_of(value) if f.__globals__ is function.__globals__]
     return list(reached.values())
 
 
