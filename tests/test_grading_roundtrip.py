@@ -1,10 +1,12 @@
 """The whole instructor path with the real nbgrader, for every assignment in solutions/ (and the fixture).
 
 Per assignment, one temporary course directory is built once (module-scoped) and reused by every test:
-generate_assignment; three submissions zipped as an LMS download and collected with `nbgrader zip_collect`
-(the Colab route): the solutions filled into the release (full marks), the untouched release (zero), and the
-release with its visible tests gutted to `pass` (still zero: nbgrader restores the tests from the gradebook);
-then tools/grade_class.py autogrades the three in parallel workers, generates feedback and exports grades.csv.
+generate_assignment; four submissions zipped as an LMS download and collected with `nbgrader zip_collect`
+(the Colab route): the solutions filled into the release (full marks), the untouched release (zero), the
+release with its visible tests gutted to `pass` (still zero: nbgrader restores the tests from the gradebook), and
+the solutions with an early exercise wrong or unstarted while the later answers that call it are right (only the
+early exercise scores zero: each exercise is graded on its own); then tools/grade_class.py autogrades the four in
+parallel workers, generates feedback and exports grades.csv.
 
 `nbgrader validate` (source passes) and `validate --invert` (release fails every test) run on the fixture
 only. Each is one more execution of the notebook, and for the course's assignments the autograde above
@@ -15,9 +17,10 @@ the solutions and zero on the untouched release. That keeps `make test` within i
 from __future__ import annotations
 
 import csv
+import subprocess
 import time
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
@@ -31,6 +34,63 @@ from nbgrader_course import CourseDir, find_assignments  # noqa: E402 - tools/nb
 SOURCES = {"course": REPO_ROOT / "solutions", "fixture": FIXTURE_SOLUTIONS}
 CASES = [(kind, name) for kind, solutions in SOURCES.items() for name in find_assignments(solutions)]
 STUDENTS = ("full", "zero", "gutted")
+
+
+@dataclass(frozen=True)
+class Slip:
+    """The "slipped" student: the solutions with ``answers`` ({answer grade id: source}) in place of some.
+
+    ``lost`` are the test cells that must score zero (the slipped exercises'), every other test cell full marks;
+    ``says`` ({test grade id: text}): what a later exercise's passed check must say about the earlier answer.
+    """
+
+    answers: dict[str, str]
+    lost: frozenset[str]
+    says: dict[str, str] = field(default_factory=dict)
+
+
+HALF_DICE = """EPS = 0.001
+
+
+def dice(prediction, truth):
+    axes = tuple(range(1, prediction.dim()))
+    return (prediction * truth).sum(dim=axes) / ((prediction ** 2 + truth ** 2).sum(dim=axes) + EPS)
+"""
+SLIPS = {
+    "00_fixture": Slip({"running_total": "def running_total(values):\n    return np.asarray(values, dtype=float)"},
+                       frozenset({"test_running_total"})),
+    "01_data_transforms": Slip({"merge-answer": "def merge_masks(left, right):\n    return left + right"},
+                               frozenset({"merge-test"})),
+    "02_skip_connections": Slip({
+        "sum_fusion": "def sum_fusion(decoder, skip):\n    return torch.cat([decoder, skip], dim=1)",
+        "resnet_block": """class ResNetBlock(nn.Module):
+    def __init__(self, in_channels, out_channels):
+        super().__init__()
+        self.conv1 = nn.Conv2d(in_channels, out_channels, 3, padding=1)
+        self.conv2 = nn.Conv2d(out_channels, out_channels, 3, padding=1)
+        self.projection = nn.Conv2d(in_channels, out_channels, 1) if in_channels != out_channels else None
+
+    def forward(self, x):
+        a = torch.relu(x)
+        shortcut = x if self.projection is None else self.projection(a)
+        return sum_fusion(self.conv2(torch.relu(self.conv1(a))), shortcut)"""}, frozenset({"test_sum_fusion"}),
+        {"test_resnet_block": "Your sum_fusion() has not passed its check yet (exercise 2)"}),
+    "03_convlstm": Slip({
+        "split_gates": "def split_gates(features):\n    raise NotImplementedError()",
+        "cell_update": "def cell_update(cell, i, j, f, forget_bias=1.0, activation=torch.relu):\n"
+                       "    return cell * torch.sigmoid(f + 1.0) + torch.sigmoid(i) * activation(j)"},
+        frozenset({"test_split_gates", "test_cell_update"}),
+        {"test_convlstm_step": "Your cell_update() has not passed its check yet (exercise 2)"}),
+    "04_cfcm_training": Slip({
+        "dice-answer": HALF_DICE,
+        "train-step-answer": """def train_step(model, optimizer, images, labels):
+    optimizer.zero_grad()
+    loss = dice_loss(torch.sigmoid(model(images)), labels)
+    loss.backward()
+    optimizer.step()
+    return loss.detach()"""}, frozenset({"dice-test"}),
+        {"score-loss-test": "Your dice() has not passed its check yet (exercise 1)"}),
+}
 
 
 @dataclass
@@ -53,7 +113,9 @@ def trip(request, tmp_path_factory) -> RoundTrip:
     release = course.generate(name) / f"{name}.ipynb"
     source = course.root / "solutions" / name / f"{name}.ipynb"
     notebooks = {"full": filled_with_solutions(release, source), "zero": read(release),
-                 "gutted": with_visible_tests_gutted(release)}
+                 "gutted": with_visible_tests_gutted(release), "slipped": filled_with_solutions(release, source)}
+    for cell in notebooks["slipped"].cells:
+        cell.source = SLIPS[name].answers.get(grade_id(cell), cell.source) if is_solution(cell) else cell.source
     archive = course.root / "downloaded" / name / "archive"
     archive.mkdir(parents=True)
     with zipfile.ZipFile(archive / "class.zip", "w") as bundle:
@@ -65,7 +127,7 @@ def trip(request, tmp_path_factory) -> RoundTrip:
     cells = list(csv.DictReader(report.cell_grades_csv.open()))
     autograde = sum(s.seconds for s in report.steps if s.step == "autograde")
     print(f"\n{name}: round trip {time.perf_counter() - start:.1f} s, grade_class {report.seconds:.1f} s "
-          f"(autograde {autograde / len(STUDENTS):.1f} s per submission per worker)")
+          f"(autograde {autograde / len(notebooks):.1f} s per submission per worker)")
     return RoundTrip(name, course, source, release, report, grades, cells)
 
 
@@ -127,13 +189,47 @@ def test_every_test_cell_passes_with_the_solutions_and_fails_on_the_release(trip
     for student in STUDENTS:
         graded = sorted(c["grade_id"] for c in trip.cells if c["student_id"] == student)
         assert graded == graded_ids, f"{student}: graded cells {graded}, expected {graded_ids}"
-    for cell in trip.cells:
+    for cell in (cell for cell in trip.cells if cell["student_id"] in STUDENTS):
         if cell["grade_id"] in written and cell["student_id"] == "full":  # answered: the instructor grades it
             assert cell["score"] == "" and cell["status"].endswith("awaiting manual grading"), cell
             continue
         expected = float(cell["max_score"]) if cell["student_id"] == "full" else 0.0  # unanswered: nbgrader's 0
         assert float(cell["score"]) == expected, \
             f"{trip.name}/{cell['grade_id']}: {cell['student_id']} scored {cell['score']}, expected {expected}"
+
+
+def test_an_earlier_slip_costs_only_its_own_exercise(trip):
+    """Under real autograde, a later answer that calls a wrong or unstarted earlier one scores full marks (its check
+    ran it with the course's version of the earlier answer, and says so); only the earlier exercise scores zero."""
+    slip = SLIPS[trip.name]
+    written = {grade_id(c) for c in read(trip.source).cells if is_written_answer(c)}
+    scores = {c["grade_id"]: c for c in trip.cells if c["student_id"] == "slipped" and c["grade_id"] not in written}
+    assert slip.lost < set(scores), f"{trip.name}: {sorted(slip.lost)} are not among the test cells {sorted(scores)}"
+    for grade, cell in scores.items():
+        expected = 0.0 if grade in slip.lost else float(cell["max_score"])
+        assert float(cell["score"]) == expected, (f"{trip.name}/{grade}: the slipped submission scored {cell['score']},"
+                                                  f" expected {expected}: {cell['diagnosis']}")
+    autograded = read(trip.report.out_dir / "autograded" / "slipped" / trip.name / f"{trip.name}.ipynb")
+    shown = {grade_id(c): "\n".join(str(o.get("data", {}).get("text/plain", "")) for o in c.get("outputs", []))
+             for c in autograded.cells if is_test(c)}
+    for grade, text in slip.says.items():
+        assert text in shown[grade], f"{trip.name}/{grade} does not say {text!r}:\n{shown[grade]}"
+
+
+def test_what_grading_wrote_about_the_students_would_be_git_ignored_in_the_repository(trip):
+    """Every file this real run left about the students, put where the README puts it (nbgrader's folders at the
+    repository root, grade_class's --out as grades/), is git-ignored: a careless `git add -A` publishes no one."""
+    own = {"solutions", "notebooks", "nbgrader_config.py", ".home"}  # the course's own files, and the run's HOME
+    nbgrader = [path.relative_to(trip.course.root).as_posix() for path in trip.course.root.rglob("*")
+                if path.is_file() and path.relative_to(trip.course.root).parts[0] not in own]
+    graded = [f"grades/{path.relative_to(trip.report.out_dir).as_posix()}" for path in trip.report.out_dir.rglob("*")
+              if path.is_file()]
+    assert "gradebook.db" in nbgrader and any(p.startswith("submitted/") for p in nbgrader) and graded
+    paths = nbgrader + graded
+    done = subprocess.run(["git", "check-ignore", "--stdin"], input="\n".join(paths), capture_output=True, text=True,
+                          cwd=REPO_ROOT)
+    exposed = sorted(set(paths) - set(done.stdout.splitlines()))
+    assert not exposed, f"git would commit student data: {exposed}"
 
 
 def test_an_unsolved_release_runs_every_cell_but_the_exercises(trip):

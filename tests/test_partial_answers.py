@@ -145,7 +145,7 @@ CELL_UPDATE = '''
 def cell_update(cell, i, j, f, forget_bias=1.0, activation=torch.relu):
     return {body}
 '''
-STEP = '''
+CONVLSTM_STEP = '''
 def convlstm_step(conv, x, state, forget_bias=1.0, activation=torch.relu):
     cell, hidden = state
     i, j, f, o = split_gates(conv(torch.cat({order}, dim=1)))
@@ -157,7 +157,7 @@ def convlstm_step(conv, x, state, forget_bias=1.0, activation=torch.relu):
 
 def step(order: str = "[x, hidden]", passed_on: str = "forget_bias=forget_bias, activation=activation",
          activation: str = "activation=activation", returned: str = "new_hidden, (new_cell, new_hidden)") -> str:
-    return STEP.format(order=order, passed_on=passed_on, activation=activation, returned=returned)
+    return CONVLSTM_STEP.format(order=order, passed_on=passed_on, activation=activation, returned=returned)
 
 
 # ---------------------------------------------------------------------------------------------- notebook 4
@@ -825,6 +825,69 @@ NEW = {
     ],
 }
 PARTIALS.update(NEW)
+
+# Each exercise judged on its own: a later answer that calls an earlier exercise's function is graded with the
+# course's version of it, so a slip (or a stub) in the earlier answer never costs the later one its points, and a
+# slip in the later answer is still named for what it is. Each answer below redefines the earlier function wrongly.
+HALF_DICE = dice_answer("axes = tuple(range(1, prediction.dim()))\n"
+                        "return (prediction * truth).sum(dim=axes) / ((prediction ** 2 + truth ** 2).sum(dim=axes) + EPS)")
+STUB_DICE = dice_answer("raise NotImplementedError()")
+RIGHT_SCORE_LOSS = SCORE_LOSS.format(score="dice(prediction, truth).mean()", loss="(1 - dice(prediction, truth)).mean()")
+FIXED_BIAS_UPDATE = CELL_UPDATE.format(body="cell * torch.sigmoid(f + 1.0) + torch.sigmoid(i) * activation(j)")
+STUB_SPLIT = "def split_gates(features):\n    raise NotImplementedError()\n"
+NO_SIGMOID_HIDDEN = "def hidden_state(new_cell, o, activation=torch.relu):\n    return activation(new_cell) * o\n"
+SWAPPED_STEP = step(returned="new_hidden, (new_hidden, new_cell)")
+STEP_BY_STEP = ("output, state = convlstm_step(cell.conv, x, state, cell.forget_bias, cell.activation)\n"
+                "        outputs.append(output)")
+CONCAT_SUM = "def sum_fusion(decoder, skip):\n    return torch.cat([decoder, skip], dim=1)\n"
+UPSTREAM = {
+    ("04_cfcm_training", "score-loss-test"): [
+        Partial("right, on a dice that halves", HALF_DICE + RIGHT_SCORE_LOSS),
+        Partial("right, on an unstarted dice", STUB_DICE + RIGHT_SCORE_LOSS),
+        Partial("right, with a dice that halves captured as a default", HALF_DICE + RIGHT_SCORE_LOSS.replace(
+            "def dice_loss(prediction, truth):", "def dice_loss(prediction, truth, dice=dice):")),
+        Partial("the score summed, on a dice that halves", HALF_DICE + SCORE_LOSS.format(
+            score="dice(prediction, truth).sum()", loss="(1 - dice(prediction, truth)).mean()"), "sum over the batch"),
+        Partial("the loss is -Dice, on an unstarted dice", STUB_DICE + SCORE_LOSS.format(
+            score="dice(prediction, truth).mean()", loss="-dice(prediction, truth).mean()"), "-Dice"),
+    ],
+    ("04_cfcm_training", "train-step-test"): [
+        Partial("right, with the notebook's dice_loss on a dice that halves",
+                HALF_DICE + step_answer(GOOD_STEP.replace("losses.dice_loss", "dice_loss"))),
+        Partial("no zero_grad, with the notebook's dice_loss on a dice that halves",
+                HALF_DICE + step_answer(GOOD_STEP.replace("losses.dice_loss", "dice_loss")
+                                        .replace("optimizer.zero_grad()\n", "")), "never cleared"),
+    ],
+    ("04_cfcm_training", "validate-test"): [
+        Partial("right, with the notebook's dice that halves", HALF_DICE + validate_answer().replace("losses.dice", "dice")),
+        Partial("the soft Dice, with the notebook's dice that halves",
+                HALF_DICE + validate_answer(predicted="torch.sigmoid(model(x))").replace("losses.dice", "dice"),
+                "soft Dice"),
+    ],
+    ("03_convlstm", "test_convlstm_step"): [
+        Partial("right, on a cell_update with the forget bias fixed", FIXED_BIAS_UPDATE + step()),
+        Partial("right, on an unstarted split_gates", STUB_SPLIT + step()),
+        Partial("right, on a hidden_state without its sigmoid", NO_SIGMOID_HIDDEN + step()),
+        Partial("hidden state first, on a cell_update with the forget bias fixed",
+                FIXED_BIAS_UPDATE + step(order="[hidden, x]"), "It matches cat([hidden, x])"),
+        Partial("the state returned as (hidden, cell), on an unstarted split_gates", STUB_SPLIT + SWAPPED_STEP,
+                "return it as (cell, hidden)"),
+    ],
+    ("03_convlstm", "test_unroll"): [
+        Partial("right, through a convlstm_step that swaps the state", SWAPPED_STEP + unroll_answer(step=STEP_BY_STEP)),
+        Partial("the outputs reversed, through a convlstm_step that swaps the state", SWAPPED_STEP + unroll_answer(
+            step=STEP_BY_STEP.replace("outputs.append(output)", "outputs.insert(0, output)")), "in reverse order"),
+    ],
+    ("02_skip_connections", "test_resnet_block"): [
+        Partial("right, through a sum_fusion that concatenates",
+                CONCAT_SUM + resnet(out="sum_fusion(self.conv2(torch.relu(self.conv1(a))), shortcut)")),
+        Partial("an activation after the sum, through a sum_fusion that concatenates",
+                CONCAT_SUM + resnet(out="torch.relu(sum_fusion(self.conv2(torch.relu(self.conv1(a))), shortcut))"),
+                "an activation after the sum"),
+    ],
+}
+for key, partials in UPSTREAM.items():
+    PARTIALS[key] = PARTIALS[key] + partials
 
 # The specific causes each checker can name (generic recipes are not causes and are left out).
 CAUSES = {

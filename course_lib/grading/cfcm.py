@@ -98,7 +98,8 @@ def _dice_advice(result: torch.Tensor, prediction: torch.Tensor, truth: torch.Te
 # ----------------------------------------------------------------------------------------------
 # exercise 1: dice
 # ----------------------------------------------------------------------------------------------
-@exercise_check(NOTEBOOK, 1, "the Dice coefficient, one value per image (dice)", points=2)
+@exercise_check(NOTEBOOK, 1, "the Dice coefficient, one value per image (dice)", points=2,
+                answers={"dice": reference_dice})
 def check_dice(dice: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seed: int = 0) -> str:
     """``dice(prediction, truth)`` must equal ``course_lib.losses.dice``: one value per sample, (N,), with
     EPS = 0.001, on several shapes and the edge cases, and pass the same gradient back to ``prediction``."""
@@ -155,11 +156,13 @@ def _scalar(result: Any, call: str) -> torch.Tensor:
     return result
 
 
-@exercise_check(NOTEBOOK, 2, "the score and the loss (dice_score, dice_loss)", points=1)
+@exercise_check(NOTEBOOK, 2, "the score and the loss (dice_score, dice_loss)", points=1,
+                answers={"dice_score": reference_dice_score, "dice_loss": reference_dice_loss}, builds_on=(check_dice,))
 def check_dice_score_and_loss(dice_score: Callable[..., torch.Tensor], dice_loss: Callable[..., torch.Tensor], *,
                               seed: int = 0) -> str:
     """``dice_score`` (mean Dice) and ``dice_loss`` (mean of 1 - Dice) must equal course_lib.losses' as 0-d
-    tensors, and the loss must pass the reference's gradient back to the prediction."""
+    tensors, and the loss must pass the reference's gradient back to the prediction. Where they call ``dice``, they
+    call the course's while this runs (exercise 1 is graded on its own)."""
     require_defined_in_notebook(dice_score, exercise="dice_score")
     require_defined_in_notebook(dice_loss, exercise="dice_loss")
     cases = _dice_cases(seed + 1)
@@ -184,7 +187,7 @@ def check_dice_score_and_loss(dice_score: Callable[..., torch.Tensor], dice_loss
             elif name == "dice_score" and close(result, per_sample.sum(), atol=ATOL):
                 advice = " It is the sum over the batch: take the mean, so the score does not grow with the batch."
             else:
-                advice = f" Build it on your dice(): {'mean of dice' if name == 'dice_score' else 'mean of 1 - dice'}."
+                advice = f" Build it on dice(): {'mean of dice' if name == 'dice_score' else 'mean of 1 - dice'}."
             raise AssertionError(f"{call}: yours {float(result):.6g}, expected {float(expected):.6g}.{advice}")
     _, prediction, truth = cases[0]
     mine = prediction.clone().requires_grad_(True)

@@ -95,6 +95,41 @@ def _reference_step(features: torch.Tensor, cell: torch.Tensor, forget_bias: flo
 
 
 # ----------------------------------------------------------------------------------------------
+# the course's version of each piece, run in place of the student's by the checks of the exercises built on it
+# ----------------------------------------------------------------------------------------------
+def course_split_gates(features: torch.Tensor) -> tuple[torch.Tensor, ...]:
+    """The four gate groups (i, j, f, o) of (N, 4C, H, W) features, as ConvLSTMCell splits its convolution's output."""
+    if features.shape[1] % 4:
+        raise ValueError(f"features must have a multiple of 4 channels (four gate groups); got {features.shape[1]}")
+    return tuple(torch.chunk(features, 4, dim=1))
+
+
+def course_cell_update(cell: torch.Tensor, i: torch.Tensor, j: torch.Tensor, f: torch.Tensor,
+                       forget_bias: float = 1.0, activation: Activation = torch.relu) -> torch.Tensor:
+    """The library cell's new cell state from the gate logits i, j and f (o plays no part in it)."""
+    return _reference_step(torch.cat([i, j, f, torch.zeros_like(i)], dim=1), cell, forget_bias, activation)[0]
+
+
+def course_hidden_state(new_cell: torch.Tensor, o: torch.Tensor, activation: Activation = torch.relu) -> torch.Tensor:
+    """The library cell's new hidden state from the new cell and the output gate's logits o.
+
+    With i -> -inf, j = 0 and f -> +inf the reference cell keeps ``new_cell`` as its cell and applies the output gate.
+    """
+    passthrough = torch.cat([torch.full_like(o, -SATURATE), torch.zeros_like(o), torch.full_like(o, SATURATE), o], 1)
+    return _reference_step(passthrough, new_cell, 0.0, activation)[1]
+
+
+def course_convlstm_step(conv: torch.nn.Conv2d, x: torch.Tensor, state: tuple[torch.Tensor, torch.Tensor],
+                         forget_bias: float = 1.0, activation: Activation = torch.relu) -> Any:
+    """One step of a library ConvLSTMCell that has ``conv`` as its convolution: (hidden, (cell, hidden))."""
+    hidden_channels = conv.out_channels // 4
+    cell = ConvLSTMCell(conv.in_channels - hidden_channels, hidden_channels, kernel_size=conv.kernel_size[0],
+                        forget_bias=forget_bias, activation=activation)
+    cell.conv = conv
+    return cell(x, state)
+
+
+# ----------------------------------------------------------------------------------------------
 # exercise 1: the gate split
 # ----------------------------------------------------------------------------------------------
 def _check_split_once(split_gates: Callable[[torch.Tensor], Any], seed: int, batch: int, channels: int,
@@ -135,7 +170,8 @@ def _check_split_once(split_gates: Callable[[torch.Tensor], Any], seed: int, bat
         raise AssertionError(f"{call} {outcome}; raise ValueError saying the channel count must be a multiple of 4.")
 
 
-@exercise_check(NOTEBOOK, 1, "split the convolution's output into four groups (split_gates)", points=1)
+@exercise_check(NOTEBOOK, 1, "split the convolution's output into four groups (split_gates)", points=1,
+                answers={"split_gates": course_split_gates})
 def check_split_gates(split_gates: Callable[[torch.Tensor], Any], *, seed: int = 0) -> str:
     """``split_gates(features)`` must return the four channel groups (i, j, f, o) of (N, 4C, H, W) features.
 
@@ -175,7 +211,7 @@ def _cell_update_advice(result: torch.Tensor, features: torch.Tensor, cell: torc
     return " Expected cell * sigmoid(f + forget_bias) + sigmoid(i) * activation(j)."
 
 
-@exercise_check(NOTEBOOK, 2, "the cell update (cell_update)", points=2)
+@exercise_check(NOTEBOOK, 2, "the cell update (cell_update)", points=2, answers={"cell_update": course_cell_update})
 def check_cell_update(cell_update: Callable[..., Any], *, seed: int = 0) -> str:
     """``cell_update(cell, i, j, f, forget_bias, activation)`` must give the library cell's new cell state.
 
@@ -203,7 +239,7 @@ def check_cell_update(cell_update: Callable[..., Any], *, seed: int = 0) -> str:
 # ----------------------------------------------------------------------------------------------
 # exercise 3: the hidden state
 # ----------------------------------------------------------------------------------------------
-@exercise_check(NOTEBOOK, 3, "the hidden state (hidden_state)", points=1)
+@exercise_check(NOTEBOOK, 3, "the hidden state (hidden_state)", points=1, answers={"hidden_state": course_hidden_state})
 def check_hidden_state(hidden_state: Callable[..., Any], *, seed: int = 0) -> str:
     """``hidden_state(new_cell, o, activation)`` must give the library cell's new hidden state, for every
     activation in ``ACTIVATIONS``."""
@@ -212,10 +248,7 @@ def check_hidden_state(hidden_state: Callable[..., Any], *, seed: int = 0) -> st
         generator = _generator(seed + offset)
         shape = (batch, channels, size, size)
         new_cell, o = _random(generator, *shape) * 2, _random(generator, *shape) * 2
-        # i -> -inf, j = 0, f -> +inf: the reference cell keeps ``new_cell`` as its cell and applies the output gate.
-        passthrough = torch.cat([torch.full(shape, -SATURATE), torch.zeros(shape), torch.full(shape, SATURATE), o], 1)
-        kept_cell, expected = _reference_step(passthrough, new_cell, 0.0, activation)
-        assert close(kept_cell, new_cell), "internal: the pass-through reference cell changed its state"
+        expected = course_hidden_state(new_cell, o, activation)
         call = f"hidden_state(new_cell, o, activation={_name(activation)})"
         result = call_learner(hidden_state, new_cell.clone(), o.clone(), exercise="hidden_state", call=call,
                               activation=activation)
@@ -246,9 +279,7 @@ def _step_advice(result_cell: torch.Tensor, cell: ConvLSTMCell, x: torch.Tensor,
     previous_cell, hidden = state
     with torch.no_grad():
         if (forget_bias, activation) != (1.0, torch.relu):
-            default = ConvLSTMCell(cell.in_channels, cell.hidden_channels).eval()
-            default.conv = cell.conv
-            if close(result_cell, default(x, state)[1][0]):
+            if close(result_cell, course_convlstm_step(cell.conv, x, state)[1][0]):
                 return (" It matches forget_bias=1.0 and activation=torch.relu, the defaults: pass this step's "
                         "`forget_bias` and `activation` on to your cell_update and hidden_state.")
         # the same number of channels in either order, so the swapped concatenation runs: does it match?
@@ -299,7 +330,8 @@ def _check_step_once(convlstm_step: Callable[..., Any], seed: int, setting: Step
         state = (new_cell, new_hidden)
 
 
-@exercise_check(NOTEBOOK, 4, "one whole step (convlstm_step)", points=2)
+@exercise_check(NOTEBOOK, 4, "one whole step (convlstm_step)", points=2, answers={"convlstm_step": course_convlstm_step},
+                builds_on=(check_split_gates, check_cell_update, check_hidden_state))
 def check_convlstm_step(convlstm_step: Callable[..., Any], *, seed: int = 0) -> str:
     """``convlstm_step(conv, x, state, forget_bias, activation)`` must match ConvLSTMCell over several steps.
 
@@ -326,7 +358,7 @@ def _unroll_slips(cell: ConvLSTMCell, inputs: list[torch.Tensor], state: tuple[t
             (outputs[::-1], "the outputs come in reverse order: append them as the steps run")]
 
 
-@exercise_check(NOTEBOOK, 5, "run the memory over a sequence (unroll)", points=2)
+@exercise_check(NOTEBOOK, 5, "run the memory over a sequence (unroll)", points=2, builds_on=(check_convlstm_step,))
 def check_unroll(unroll_answer: Callable[..., Any], *, seed: int = 0) -> str:
     """``unroll(cell, inputs, state)`` must give ``course_lib.nn.unroll``'s outputs and final state."""
     require_defined_in_notebook(unroll_answer, exercise="unroll")

@@ -38,6 +38,8 @@ __all__ = [
     "call_learner",
     "refusal",
     "require_defined_in_notebook",
+    "unwrapped",
+    "functions_of",
     "describe",
     "close",
     "worst_difference",
@@ -109,6 +111,24 @@ def _learner_line(error: BaseException) -> str:
     return f" (in {frame.name}, line {frame.lineno}{code})"
 
 
+def _not_started(function: Any, error: NotImplementedError, exercise: str, what: str) -> AssertionError:
+    """The advice for an unstarted answer; when the stub that raised is a helper of the answer's (an earlier
+    exercise's function, say), the advice names that helper."""
+    tb = error.__traceback__
+    while tb is not None and tb.tb_next is not None:
+        tb = tb.tb_next
+    code = tb.tb_frame.f_code if tb is not None else None
+    own = {f.__code__ for f in functions_of(function)}
+    if (code is None or code in own or code.co_name in (exercise, "<lambda>") or _in_library(code.co_filename)
+            or "site-packages" in code.co_filename):
+        return AssertionError(f"{exercise}: {what} raised NotImplementedError. Replace `raise NotImplementedError()` "
+                              "with your code, run that cell, then this one.")
+    helper = code.co_qualname
+    return AssertionError(f"{exercise}: {what} called {helper}(), which raised NotImplementedError: {helper} is not "
+                          f"written yet. Replace `raise NotImplementedError()` in {helper} with your code, run its "
+                          "cell, then this one.")
+
+
 def call_learner(function: Callable[..., Any], *args: Any, exercise: str, call: str | None = None,
                  **kwargs: Any) -> Any:
     """``function(*args, **kwargs)`` run quietly; any exception becomes an ``AssertionError`` naming ``exercise``.
@@ -119,9 +139,8 @@ def call_learner(function: Callable[..., Any], *args: Any, exercise: str, call: 
     try:
         with quiet():
             return function(*args, **kwargs)
-    except NotImplementedError:
-        raise AssertionError(f"{exercise}: {what} raised NotImplementedError. Replace "
-                             "`raise NotImplementedError()` with your code, run that cell, then this one.") from None
+    except NotImplementedError as error:
+        raise _not_started(function, error, exercise, what) from None
     except AssertionError as error:
         raise AssertionError(f"{exercise}: {what} failed an assertion of your own{_learner_line(error)}: "
                              f"{error}") from None
@@ -142,9 +161,8 @@ def refusal(function: Callable[..., Any], *args: Any, exercise: str, call: str,
             function(*args)
     except expected as error:
         return error
-    except NotImplementedError:
-        raise AssertionError(f"{exercise}: {call} raised NotImplementedError. Replace `raise NotImplementedError()` "
-                             "with your code, run that cell, then this one.") from None
+    except NotImplementedError as error:
+        raise _not_started(function, error, exercise, call) from None
     except Exception as error:  # noqa: BLE001 - any other failure is reported as what the answer did
         return f"raised {type(error).__name__} ({error}){_learner_line(error)}"
     return "returned a result"
@@ -161,7 +179,7 @@ def _in_library(filename: str) -> bool:
     return Path(filename).resolve().is_relative_to(_LIBRARY_DIR)
 
 
-def _unwrapped(obj: Any) -> Iterator[Any]:
+def unwrapped(obj: Any) -> Iterator[Any]:
     """``obj`` and everything it wraps: partials, ``__wrapped__`` chains, bound and static/class methods."""
     import functools
     import inspect
@@ -182,11 +200,28 @@ def _unwrapped(obj: Any) -> Iterator[Any]:
             return
 
 
+def functions_of(obj: Any) -> list[Any]:
+    """The plain functions that run when ``obj`` is called: itself through any wrapper; a class's own methods (for an
+    instance, its class's)."""
+    import inspect
+
+    found = []
+    for item in unwrapped(obj):
+        if inspect.isfunction(item):
+            found.append(item)
+        elif inspect.isclass(item):
+            for member in vars(item).values():
+                found += [method for method in unwrapped(member) if inspect.isfunction(method)]
+    if not found and callable(obj) and not inspect.isclass(obj):
+        found = functions_of(type(obj))
+    return found
+
+
 def _library_code(obj: Any) -> str | None:
     """The course_lib file whose code ``obj`` runs (a function's, or one of a class's own methods), or None."""
     import inspect
 
-    for item in _unwrapped(obj):
+    for item in unwrapped(obj):
         code = getattr(item, "__code__", None)
         if code is not None and _in_library(code.co_filename):
             return code.co_filename
@@ -220,7 +255,7 @@ def require_defined_in_notebook(obj: Any, *, exercise: str | None = None,
     advice = (f"{name}: your answer is course_lib's own {{what}}. Write it yourself in the notebook "
               "(the library's version is there for the later cells, not for the exercise).")
     # the function or class that does the work: through any wrapper; for an instance, its class
-    candidate = next((item for item in _unwrapped(obj) if inspect.isclass(item) or inspect.isfunction(item)),
+    candidate = next((item for item in unwrapped(obj) if inspect.isclass(item) or inspect.isfunction(item)),
                      type(obj))
     module = getattr(candidate, "__module__", None)
     if _from_library(module):

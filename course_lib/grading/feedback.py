@@ -18,10 +18,11 @@ import functools
 import html
 import importlib
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
+from course_lib.grading.isolation import course_pieces
 from course_lib.settings import strict_checks
 
 __all__ = ["Exercise", "CheckResult", "CheckFailed", "Progress", "exercise_check", "progress", "show_progress",
@@ -42,12 +43,26 @@ FIX_ADVICE = "Change your answer cell, run it, then run this cell again."
 
 @dataclass(frozen=True)
 class Exercise:
-    """One graded exercise of a notebook: ``number`` as the notebook numbers it, its points as nbgrader gives them."""
+    """One graded exercise of a notebook: ``number`` as the notebook numbers it, its points as nbgrader gives them.
+
+    ``answers`` are the notebook names it defines that later answers may call, each with the course's version;
+    ``builds_on`` are the earlier exercises whose answers its own may call (see :meth:`pieces`).
+    """
 
     notebook: str
     number: int
     title: str
     points: float
+    answers: tuple[tuple[str, Any], ...] = field(default=(), compare=False, repr=False)
+    builds_on: tuple[Exercise, ...] = field(default=(), compare=False, repr=False)
+
+    def pieces(self) -> dict[str, tuple[Exercise, Any]]:
+        """{name: (the earlier exercise, the course's version)} of every answer this one builds on, transitively."""
+        found: dict[str, tuple[Exercise, Any]] = {}
+        for earlier in self.builds_on:
+            found |= earlier.pieces()
+            found |= {name: (earlier, course) for name, course in earlier.answers}
+        return found
 
     @property
     def heading(self) -> str:
@@ -125,14 +140,36 @@ def _outcome(exercise: Exercise, check: Callable[..., str], args: tuple, kwargs:
     return CheckResult(exercise, True, message or "correct.")
 
 
-def exercise_check(notebook: str, number: int, title: str, points: float) -> Callable[[Callable[..., str]],
-                                                                                        Callable[..., None]]:
+def _whose(pieces: Mapping[str, tuple[Exercise, Any]], used: set[str]) -> str:
+    """One line per earlier answer the check ran the course's version of, while the student's has not passed."""
+    lines = []
+    for name, (earlier, _) in pieces.items():
+        result = _RESULTS.get(earlier)
+        if name in used and not (result is not None and result.passed):
+            state = "has not been checked yet" if result is None else "has not passed its check yet"
+            lines.append(f"Your {name}() {state} (exercise {earlier.number}); this check used the course's {name}() "
+                         "for it.")
+    return "".join(f"\n{line}" for line in lines)
+
+
+def exercise_check(notebook: str, number: int, title: str, points: float, *, answers: Mapping[str, Any] | None = None,
+                   builds_on: Sequence[Callable[..., None]] = ()) -> Callable[[Callable[..., str]],
+                                                                             Callable[..., None]]:
     """Make ``check`` (raises ``AssertionError`` with the diagnosis, returns the success line) a test-cell check.
 
     The returned function shows the result in place and records it for :func:`show_progress`; where
-    ``strict_checks()`` holds, a failure raises :class:`CheckFailed` instead.
+    ``strict_checks()`` holds, a failure raises :class:`CheckFailed` instead. ``answers`` ({notebook name: the
+    course's version}) are what later exercises may call of this one's; ``builds_on`` lists the checks of the
+    earlier exercises whose answers this one's may call. Each exercise is judged on its own: while the check runs,
+    the answer it is given calls the course's versions of those (``isolation.course_pieces``), and a line says so
+    where the student's own has not passed its check yet.
     """
-    exercise = Exercise(notebook, number, title, float(points))
+    exercise = Exercise(notebook, number, title, float(points), tuple((answers or {}).items()),
+                        tuple(check.exercise for check in builds_on))  # type: ignore[attr-defined]
+    for earlier in exercise.builds_on:
+        if earlier.notebook != notebook or earlier.number >= number or not earlier.answers:
+            raise ValueError(f"{notebook}: exercise {number} cannot build on {earlier.notebook} exercise "
+                             f"{earlier.number}: an earlier exercise of the same notebook that declares its answers")
     known = _EXERCISES.setdefault(notebook, {})
     if number in known and known[number] != exercise:
         raise ValueError(f"{notebook}: exercise {number} is registered twice ({known[number].title!r} and {title!r})")
@@ -141,7 +178,12 @@ def exercise_check(notebook: str, number: int, title: str, points: float) -> Cal
     def decorate(check: Callable[..., str]) -> Callable[..., None]:
         @functools.wraps(check)
         def run(*args: Any, **kwargs: Any) -> None:
-            result = _outcome(exercise, check, args, kwargs)
+            pieces = exercise.pieces()
+            with course_pieces([*args, *kwargs.values()], {name: course for name, (_, course) in pieces.items()}
+                               ) as used:
+                result = _outcome(exercise, check, args, kwargs)
+            if whose := _whose(pieces, used):
+                result = CheckResult(exercise, result.passed, result.message + whose)
             _RESULTS[exercise] = result
             if not result.passed and strict_checks():
                 raise CheckFailed(result) from None

@@ -83,7 +83,8 @@ def check_concat_fusion(concat_fusion: Fusion, *, seed: int = 0) -> str:
             f"{', '.join(map(str, sorted(BATCHES)))} (seed {seed}).")
 
 
-@exercise_check("02_skip_connections", 2, "fusion by summation (sum_fusion)", points=2)
+@exercise_check("02_skip_connections", 2, "fusion by summation (sum_fusion)", points=2,
+                answers={"sum_fusion": SumFusion()})
 def check_sum_fusion(sum_fusion: Fusion, *, seed: int = 0) -> str:
     """``sum_fusion(decoder, skip)`` must equal ``SumFusion()(decoder, skip)`` and refuse any shape mismatch."""
     require_defined_in_notebook(sum_fusion, exercise="sum_fusion")

@@ -20,6 +20,7 @@ from torch import nn
 
 from course_lib.grading.core import call_learner, close, describe, refusal, require_defined_in_notebook
 from course_lib.grading.feedback import exercise_check
+from course_lib.grading.fusion import check_sum_fusion
 from course_lib.metrics import boundary_f_score as reference_boundary_f_score
 from course_lib.nn import ResNetBlock, receptive_fields as reference_receptive_fields
 
@@ -174,7 +175,8 @@ def _block_outputs(reference: ResNetBlock, x: torch.Tensor) -> dict[str, torch.T
             + (x if reference.projection is None else reference.projection(x))}
 
 
-@exercise_check(NOTEBOOK, 3, "the ResNet block with its projection shortcut (ResNetBlock)", points=3)
+@exercise_check(NOTEBOOK, 3, "the ResNet block with its projection shortcut (ResNetBlock)", points=3,
+                builds_on=(check_sum_fusion,))
 def check_resnet_block(block_class: type, *, seed: int = 0) -> str:
     """``block_class(in, out)`` loaded with a reference block's weights must compute what the reference computes."""
     require_defined_in_notebook(block_class, exercise="ResNetBlock")

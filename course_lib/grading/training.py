@@ -20,6 +20,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from course_lib.grading.cfcm import check_dice, check_dice_score_and_loss
 from course_lib.grading.core import call_learner, close, describe, require_defined_in_notebook, worst_difference
 from course_lib.grading.feedback import exercise_check
 from course_lib.losses import dice, dice_loss
@@ -95,7 +96,8 @@ def _loss_value(result: Any, index: int) -> float:
                          "tensor, e.g. loss.detach(), or loss.item()).")
 
 
-@exercise_check(NOTEBOOK, 4, "the training step by hand (train_step)", points=3)
+@exercise_check(NOTEBOOK, 4, "the training step by hand (train_step)", points=3,
+                builds_on=(check_dice_score_and_loss,))
 def check_train_step(train_step: Callable[..., Any], *, seed: int = 0) -> str:
     """``STEPS`` steps of ``train_step(model, optimizer, images, labels)`` must leave the weights the reference leaves."""
     require_defined_in_notebook(train_step, exercise="train_step")
@@ -153,7 +155,7 @@ def _soft_dice(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> 
     return soft
 
 
-@exercise_check(NOTEBOOK, 5, "the validation loop by hand (validate)", points=2)
+@exercise_check(NOTEBOOK, 5, "the validation loop by hand (validate)", points=2, builds_on=(check_dice,))
 def check_validate(validate: Callable[..., Any], *, seed: int = 0) -> str:
     """``validate(model, images, labels, batch_size, threshold)`` must give the reference's per-image Dice."""
     require_defined_in_notebook(validate, exercise="validate")
