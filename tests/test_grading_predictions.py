@@ -3,9 +3,13 @@ malformed one gives None and a line saying why, never an exception (Run All and 
 
 from __future__ import annotations
 
+import ast
+import re
+
 import pytest
 
 from course_lib.grading.predictions import predicted_choice, predicted_numbers
+from grading_helpers import REPO_ROOT, grade_id, is_prediction, is_solution, read
 
 CHOICES = ("near 0", "in between", "near 1")
 
@@ -59,3 +63,24 @@ def test_numbers_of_the_wrong_form_are_refused(capsys, answer):
 
 def test_numbers_without_bounds_take_any_finite_value():
     assert predicted_numbers(lambda: {"gap": -2.5}, "Think 2", ["gap"]) == {"gap": -2.5}
+
+
+# ---------------------------------------------------------------------------------------------- the notebooks
+
+SOLUTIONS = sorted((REPO_ROOT / "solutions").glob("*/*.ipynb"))
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=[path.parent.name for path in SOLUTIONS])
+def test_every_prediction_is_a_function_that_a_later_cell_reads_back(path):
+    """The release's stub raises only when called (Run All goes on), and the prediction is shown next to the
+    result by a locked cell further down."""
+    cells = read(path).cells
+    predictions = [(index, cell) for index, cell in enumerate(cells) if is_prediction(cell)]
+    for index, cell in predictions:
+        tree = ast.parse(cell.source)
+        assert [type(node) for node in tree.body] == [ast.FunctionDef], \
+            f"{grade_id(cell)}: a prediction cell defines one function and nothing else"
+        name = tree.body[0].name
+        readers = [later for later in cells[index + 1:] if later.cell_type == "code" and not is_solution(later)
+                   and re.search(rf"predicted_(choice|numbers)\(\s*{name}\b", later.source)]
+        assert readers, f"{grade_id(cell)}: no later cell reads {name} with predicted_choice or predicted_numbers"
