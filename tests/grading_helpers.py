@@ -33,6 +33,14 @@ def is_written_answer(cell) -> bool:
     return bool(meta.get("grade")) and bool(meta.get("solution"))
 
 
+def is_prediction(cell) -> bool:
+    """A Think question's prediction: a code answer cell whose function a later cell reads back (grade id
+    ``...prediction``); not graded itself, the written answer of its question is."""
+    meta = cell.metadata.get("nbgrader", {})
+    return (cell.cell_type == "code" and bool(meta.get("solution")) and not meta.get("grade")
+            and str(meta.get("grade_id", "")).endswith("prediction"))
+
+
 def read(path: Path):
     return nbformat.read(str(path), as_version=4)
 

@@ -221,3 +221,64 @@ def test_embedded_bytes_decode_to_the_png() -> None:
     png = (ASSETS / "block.png").read_bytes()
     source = figure_source(Figure("assets/block.png", "Block", png))
     assert base64.b64decode(source.split("base64,")[1].rstrip(")")) == png
+
+
+# ---------------------------------------------------------------------------------------------- alt text
+
+GENERIC_ALT = {"image", "figure", "picture", "img", "graphic", "diagram", "plot", "chart", "screenshot", "alt"}
+MIN_ALT_WORDS = 4
+HTML_ALT = re.compile(r"\balt\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.IGNORECASE)
+
+
+def alt_texts(notebook: Path) -> list[tuple[str, str | None]]:
+    """(alt text, src) of every image in a notebook's markdown cells, markdown and HTML (None: no alt attribute)."""
+    images: list[tuple[str, str | None]] = []
+    for cell in json.loads(notebook.read_text(encoding="utf-8")).get("cells", []):
+        if cell.get("cell_type") != "markdown":
+            continue
+        text = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+        images += [(image["src"], image["alt"]) for image in MARKDOWN_IMAGE.finditer(text)]
+        for tag in re.findall(r"<img\b[^>]*>", text, re.IGNORECASE):
+            source, alt = HTML_IMAGE.search(tag), HTML_ALT.search(tag)
+            images.append((next(group for group in source.groups() if group) if source else "?",
+                           next((group for group in alt.groups() if group is not None), None) if alt else None))
+    return images
+
+
+def alt_problem(src: str, alt: str | None) -> str | None:
+    """Why ``alt`` does not say what the image shows, or None: empty, generic, the file's name, or too short."""
+    if alt is None or not alt.strip():
+        return "no alt text"
+    words = re.findall(r"[\w'-]+", alt.lower())
+    name = Path(src.split("?")[0]).name.lower() if not src.startswith("data:") else ""
+    if alt.strip().lower() in {name, Path(name).stem} or set(words) <= GENERIC_ALT:
+        return f"alt text {alt!r} names the file or the kind of thing, not what it shows"
+    if len(words) < MIN_ALT_WORDS:
+        return f"alt text {alt!r} has fewer than {MIN_ALT_WORDS} words: say what the image shows"
+    return None
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS, ids=NOTEBOOK_IDS)
+def test_every_image_says_what_it_shows_in_its_alt_text(notebook: Path) -> None:
+    images = alt_texts(notebook)
+    assert images, f"{notebook.relative_to(ROOT)} shows no image (not even the Colab badge)"
+    problems = [f"{src[:60]}: {problem}" for src, alt in images if (problem := alt_problem(src, alt))]
+    assert not problems, f"{notebook.relative_to(ROOT)}:\n" + "\n".join(problems)
+
+
+@pytest.mark.parametrize("source, verdict", [
+    ("![](../../assets/x.png)", "no alt text"),
+    ("![figure](data:image/png;base64,AAAA)", "not what it shows"),
+    ("![encoder.png](../../assets/encoder.png)", "not what it shows"),
+    ("![Open In Colab](https://example.org/badge.svg)", "fewer than 4 words"),
+    ("<img src=\"a.png\" width=300>", "no alt text"),
+    ("<img alt='Image' src=a.png>", "not what it shows"),
+    ("![Two lungs outlined in yellow on a radiograph](data:image/png;base64,AAAA)", None),
+    ("<img src=a.png alt=\"Two lungs outlined in yellow\">", None),
+])
+def test_the_alt_text_check_tells_a_description_from_a_label(tmp_path: Path, source: str, verdict: str | None) -> None:
+    notebook = tmp_path / "probe.ipynb"
+    notebook.write_text(json.dumps({"cells": [{"cell_type": "markdown", "source": [source], "metadata": {}}]}))
+    [(src, alt)] = alt_texts(notebook)
+    problem = alt_problem(src, alt)
+    assert (problem is None) if verdict is None else (problem is not None and verdict in problem), problem

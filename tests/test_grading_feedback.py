@@ -3,12 +3,18 @@ a grade is taken; the progress table lists every exercise of a notebook."""
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
+import nbformat
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from course_lib.grading import feedback
-from course_lib.grading.feedback import CheckFailed, exercise_check, progress
+from course_lib.grading.feedback import CheckFailed, Think, exercise_check, progress
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
 
 NOTEBOOK = "99_feedback_test"
 
@@ -102,6 +108,39 @@ def test_progress_lists_every_exercise_with_its_last_result(student_session, cap
     assert "Exercise 1 · doubling (2 points): not yet: double(2) gave 2, expected 4." in text
     assert "Exercise 2 · halving (1 point): passed" in text
     assert "<table>" in table._repr_html_()
+
+
+def test_think_questions_are_listed_apart_as_read_by_the_instructor(student_session, monkeypatch):
+    monkeypatch.setitem(feedback.THINKS, NOTEBOOK, (Think(1, "predict", 1), Think(2, "explain", 2)))
+    check_double(lambda v: 2 * v)
+    table = progress(NOTEBOOK)
+    assert table.points_passed == 2 and table.points_total == 3 and table.points_by_hand == 3
+    text = str(table)
+    assert text.splitlines()[0] == (f"{NOTEBOOK}: 2 of 3 points' checks passed; 3 more points for the Think answers, "
+                                    "read by your instructor")
+    assert text.splitlines()[-2:] == ["  Think 1 · predict (1 point): read by your instructor",
+                                      "  Think 2 · explain (2 points): read by your instructor"]
+    assert "passed" not in text.split("Think 1")[1] and "not yet" not in text.split("Think 1")[1]
+    html = table._repr_html_()
+    assert "3 more points for the Think answers" in html and "Think 2 · explain (2 points)" in html
+
+
+def _written_answers(notebook: str) -> list[tuple[int, str, float]]:
+    """(number, title, points) of each Think question of a solution notebook: its heading, then its answer cell."""
+    cells = nbformat.read(REPO_ROOT / "solutions" / notebook / f"{notebook}.ipynb", as_version=4).cells
+    headings = [re.match(r"### Think (\d+) \((\d+) points?, read by your instructor\): (.+)", cell.source)
+                for cell in cells if cell.cell_type == "markdown" and cell.source.startswith("### Think")]
+    assert all(headings), f"{notebook}: a Think heading is not '### Think N (P point(s), read by your instructor): ...'"
+    answers = [float(cell.metadata["nbgrader"]["points"]) for cell in cells
+               if cell.metadata.get("nbgrader", {}).get("grade") and cell.metadata["nbgrader"].get("solution")]
+    assert [float(h[2]) for h in headings] == answers, f"{notebook}: Think headings and graded answers differ in points"
+    return [(int(h[1]), h[3].strip(), float(h[2])) for h in headings]
+
+
+@pytest.mark.parametrize("notebook", sorted(feedback.CHECKER_MODULES))
+def test_the_progress_table_lists_every_think_question_of_the_notebook(notebook):
+    listed = [(think.number, think.title, think.points) for think in progress(notebook).thinks]
+    assert listed == _written_answers(notebook), f"update THINKS in course_lib/grading/feedback.py for {notebook}"
 
 
 def test_every_course_notebook_has_its_exercises_registered():

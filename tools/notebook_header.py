@@ -81,7 +81,7 @@ def colab_url(repository: str, notebook_path: str, branch: str = BRANCH) -> str:
 def header_cells(repository: str, notebook_path: str, branch: str = BRANCH) -> list[nbformat.NotebookNode]:
     """The badge (markdown) and setup (code) cells for the notebook released at ``notebook_path``."""
     badge = nbformat.v4.new_markdown_cell(
-        f"[![Open In Colab]({BADGE_IMAGE})]({colab_url(repository, notebook_path, branch)})")
+        f"[![Open this notebook in Google Colab]({BADGE_IMAGE})]({colab_url(repository, notebook_path, branch)})")
     setup = nbformat.v4.new_code_cell(
         SETUP_TEMPLATE.format(first_line=SETUP_FIRST_LINE, repository=repository, branch=branch))
     badge.id, setup.id = BADGE_CELL_ID, SETUP_CELL_ID

@@ -9,7 +9,9 @@ still scores zero. Otter-grader's ``grader.check`` (a result object displayed wh
 
 A checker is a function that raises ``AssertionError`` with the diagnosis or returns the line to show on
 success; :func:`exercise_check` turns it into what the test cells call and registers its exercise, so that
-:func:`show_progress` can list every exercise of a notebook as passed, not yet, or not checked.
+:func:`show_progress` can list every exercise of a notebook as passed, not yet, or not checked. The notebook's
+"Think" questions (``THINKS``) are answered in writing and graded by hand: the table lists them apart, as read by
+the instructor, so that the points a check can give and the points only a person can give are never added up.
 """
 
 from __future__ import annotations
@@ -25,8 +27,8 @@ from typing import Any
 from course_lib.grading.isolation import course_pieces
 from course_lib.settings import strict_checks
 
-__all__ = ["Exercise", "CheckResult", "CheckFailed", "Progress", "exercise_check", "progress", "show_progress",
-           "yours_or_reference", "CHECKER_MODULES"]
+__all__ = ["Exercise", "Think", "CheckResult", "CheckFailed", "Progress", "exercise_check", "progress",
+           "show_progress", "yours_or_reference", "CHECKER_MODULES", "THINKS"]
 
 # Which modules hold each notebook's checkers (imported by ``progress`` so that every exercise is listed, run or not).
 CHECKER_MODULES = {
@@ -68,6 +70,30 @@ class Exercise:
     def heading(self) -> str:
         points = f"{self.points:g} point{'' if self.points == 1 else 's'}"
         return f"Exercise {self.number} · {self.title} ({points})"
+
+
+@dataclass(frozen=True)
+class Think:
+    """One "Think" question of a notebook: a written answer that the instructor grades by hand, never a check."""
+
+    number: int
+    title: str
+    points: float
+
+    @property
+    def heading(self) -> str:
+        return f"Think {self.number} · {self.title} ({self.points:g} point{'' if self.points == 1 else 's'})"
+
+
+READ_BY_HAND = "read by your instructor"
+# Each notebook's Think questions as their headings number, name and score them (tests/test_grading_feedback.py
+# checks this against the written-answer cells of solutions/).
+THINKS: dict[str, tuple[Think, ...]] = {
+    "01_data_transforms": (Think(1, "predict before you read on", 1), Think(2, "explain", 1)),
+    "02_skip_connections": (Think(1, "explain", 1), Think(2, "predict before you train", 1)),
+    "03_convlstm": (Think(1, "predict before you read on", 1), Think(2, "predict, then explain", 1)),
+    "04_cfcm_training": (Think(1, "explain", 1), Think(2, "predict before you compare", 1)),
+}
 
 
 @dataclass(frozen=True, repr=False)
@@ -197,10 +223,12 @@ def exercise_check(notebook: str, number: int, title: str, points: float, *, ans
 
 @dataclass(frozen=True, repr=False)
 class Progress:
-    """Every exercise of one notebook with the last result its check gave in this session (None: not checked)."""
+    """Every exercise of one notebook with the last result its check gave in this session (None: not checked), and
+    its Think questions, which only the instructor grades."""
 
     notebook: str
     rows: tuple[tuple[Exercise, CheckResult | None], ...]
+    thinks: tuple[Think, ...] = ()
 
     @property
     def points_passed(self) -> float:
@@ -208,7 +236,21 @@ class Progress:
 
     @property
     def points_total(self) -> float:
+        """The points the checks give (nbgrader's autograded points)."""
         return sum(exercise.points for exercise, _ in self.rows)
+
+    @property
+    def points_by_hand(self) -> float:
+        """The points of the Think answers, graded by the instructor."""
+        return sum(think.points for think in self.thinks)
+
+    @property
+    def summary(self) -> str:
+        checked = f"{self.points_passed:g} of {self.points_total:g} points' checks passed"
+        if not self.thinks:
+            return checked
+        return f"{checked}; {self.points_by_hand:g} more point{'' if self.points_by_hand == 1 else 's'} for the " \
+               f"Think answers, {READ_BY_HAND}"
 
     @staticmethod
     def _status(result: CheckResult | None) -> str:
@@ -216,33 +258,39 @@ class Progress:
             return "not checked yet: run its test cell"
         return "passed" if result.passed else f"not yet: {result.message.splitlines()[0] if result.message else ''}"
 
+    def _lines(self) -> list[tuple[str, str, str]]:
+        """(heading, status, colour) of every row: the exercises, then the Think questions."""
+        lines = [(exercise.heading, self._status(result),
+                  "#2e7d32" if result is not None and result.passed else "#e65100" if result else "#616161")
+                 for exercise, result in self.rows]
+        return lines + [(think.heading, READ_BY_HAND, "#616161") for think in self.thinks]
+
     def __str__(self) -> str:
-        lines = [f"{self.notebook}: {self.points_passed:g} of {self.points_total:g} points' checks passed"]
-        lines += [f"  {exercise.heading}: {self._status(result)}" for exercise, result in self.rows]
-        return "\n".join(lines)
+        return "\n".join([f"{self.notebook}: {self.summary}"]
+                         + [f"  {heading}: {status}" for heading, status, _ in self._lines()])
 
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        rows = []
-        for exercise, result in self.rows:
-            colour = "#2e7d32" if result is not None and result.passed else "#e65100" if result else "#616161"
-            rows.append(f"<tr><td style='text-align: left'>{html.escape(exercise.heading)}</td>"
-                        f"<td style='text-align: left; color: {colour}'>{html.escape(self._status(result))}</td></tr>")
+        rows = "".join(f"<tr><td style='text-align: left'>{html.escape(heading)}</td>"
+                       f"<td style='text-align: left; color: {colour}'>{html.escape(status)}</td></tr>"
+                       for heading, status, colour in self._lines())
         return (f"<div class='course-progress'><b>Where you stand in {html.escape(self.notebook)}: "
-                f"{self.points_passed:g} of {self.points_total:g} points' checks passed</b>"
-                f"<table><tr><th style='text-align: left'>exercise</th><th style='text-align: left'>status</th></tr>"
-                f"{''.join(rows)}</table></div>")
+                f"{html.escape(self.summary)}</b>"
+                f"<table><tr><th style='text-align: left'>exercise or question</th>"
+                f"<th style='text-align: left'>status</th></tr>{rows}</table></div>")
 
 
 def progress(notebook: str) -> Progress:
-    """Where each exercise of ``notebook`` (e.g. ``"01_data_transforms"``) stands in this session."""
+    """Where each exercise of ``notebook`` (e.g. ``"01_data_transforms"``) stands in this session, and its Think
+    questions."""
     for module in CHECKER_MODULES.get(notebook, ()):
         importlib.import_module(module)
     exercises = _EXERCISES.get(notebook)
     if not exercises:
         raise ValueError(f"no exercises are registered for {notebook!r}; known notebooks: {sorted(_EXERCISES)}")
-    return Progress(notebook, tuple((exercises[n], _RESULTS.get(exercises[n])) for n in sorted(exercises)))
+    return Progress(notebook, tuple((exercises[n], _RESULTS.get(exercises[n])) for n in sorted(exercises)),
+                    THINKS.get(notebook, ()))
 
 
 def yours_or_reference(yours: Any, reference: Any, check: Callable[..., None]) -> Any:

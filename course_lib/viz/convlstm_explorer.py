@@ -35,6 +35,9 @@ STEP_PANELS = (
 )
 SEQUENCE_COLUMNS = ("inputs", "forget_gate", "input_gate", "update", "output_gate", "cell", "hidden")
 GATES = ("forget_gate", "input_gate", "output_gate")
+# Colour, marker and line style of each gate's curve: the style alone tells them apart in greyscale.
+GATE_STYLES = {"forget_gate": ("tab:red", "o", "-"), "input_gate": ("tab:green", "s", "--"),
+               "output_gate": ("tab:purple", "^", ":")}
 SHORT_NAMES = {
     "inputs": "input $x_t$", "forget_gate": "forget gate", "input_gate": "input gate", "update": "update",
     "output_gate": "output gate", "cell": "cell $c_t$", "hidden": "hidden $h_t$",
@@ -192,10 +195,11 @@ def draw_step(trace: ConvLSTMTrace, step: int, channel: int = 0) -> Figure:
         axis.set_yticks([])
         figure.colorbar(image, ax=axis, shrink=0.8)
     axis = grid["means"]
-    for gate, colour in zip(GATES, ("tab:red", "tab:green", "tab:purple"), strict=True):
+    for gate in GATES:
+        colour, marker, line = GATE_STYLES[gate]
         means = getattr(trace, gate)[:, channel].mean(dim=(1, 2)).numpy()
-        axis.plot(range(trace.steps), means, marker="o", color=colour, label=gate.replace("_", " "))
-    axis.axvline(step, color="black", linestyle=":")
+        axis.plot(range(trace.steps), means, marker=marker, linestyle=line, color=colour, label=gate.replace("_", " "))
+    axis.axvline(step, color="grey", linewidth=4, alpha=0.3)
     axis.set_ylim(0, 1)
     axis.set_xticks(range(trace.steps))
     axis.set_xlabel("step t")

@@ -29,7 +29,8 @@ def epoch_line(history: "History", total_epochs: int | None = None) -> str:
 
 
 def plot_history(history: "History", figure: "Figure | None" = None, title: str = "training") -> "Figure":
-    """Dice (left) and dice loss (right) per epoch, training and validation; skipped validations are gaps."""
+    """Dice (left) and dice loss (right) per epoch, training (solid, circles) and validation (dashed, squares: told
+    apart without colour too); skipped validations are gaps."""
     import matplotlib.pyplot as plt
 
     if figure is None:
@@ -38,7 +39,7 @@ def plot_history(history: "History", figure: "Figure | None" = None, title: str 
     dice_axis, loss_axis = figure.subplots(1, 2)
     for axis, key, label in ((dice_axis, "dice", "Dice (higher is better)"), (loss_axis, "loss", "dice loss")):
         axis.plot(history.epoch, getattr(history, f"train_{key}"), "o-", color="tab:blue", label="training")
-        axis.plot(history.epoch, getattr(history, f"val_{key}"), "s-", color="tab:red", label="validation")
+        axis.plot(history.epoch, getattr(history, f"val_{key}"), "s--", color="tab:red", label="validation")
         axis.set_xlabel("epoch")
         axis.set_ylabel(label)
         axis.grid(alpha=0.3)

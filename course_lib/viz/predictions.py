@@ -1,8 +1,10 @@
 """Predicted lung masks over their radiographs, with the decision threshold as a slider.
 
 A network gives a probability per pixel; the mask is where it exceeds a threshold (0.5 by default). Seeing
-the prediction and its errors (false positives red, false negatives blue) at several thresholds shows whether
-a low Dice comes from an uncertain border or from a gross mistake. In a live notebook ``show_predictions``
+the prediction and its errors (false positives light red, false negatives dark blue) at several thresholds shows
+whether a low Dice comes from an uncertain border or from a gross mistake. Every pair of colours also differs in a
+second cue, so that the figure reads in greyscale: the outlines by line style (manual solid, predicted dashed), the
+errors by lightness (light and dark over a radiograph dimmed to mid-grey). In a live notebook ``show_predictions``
 returns an ipywidgets panel (threshold slider, figure redrawn as PNG) after a picture of its first view, which
 exported and graded copies still show; elsewhere (no ipywidgets, no kernel) a static figure at the given
 threshold. ipywidgets is imported only where the panel is built.
@@ -23,10 +25,11 @@ from course_lib.viz.overlays import overlay
 
 __all__ = ["dice_at", "dice_by_threshold", "draw_predictions", "build_viewer", "show_predictions"]
 
-TRUTH_COLOUR = "#ffcc00"  # the manual outline (as in overlays.show_cases)
-PREDICTION_COLOUR = "#00e5ff"
-FALSE_POSITIVE = (0.9, 0.1, 0.1)
-FALSE_NEGATIVE = (0.1, 0.35, 1.0)
+TRUTH_COLOUR = "#ffcc00"  # the manual outline (as in overlays.show_cases), drawn solid
+PREDICTION_COLOUR = "#00e5ff"  # drawn dashed
+FALSE_POSITIVE = (1.0, 0.62, 0.55)  # light red: greyscale about 0.73, above the dimmed radiograph
+FALSE_NEGATIVE = (0.0, 0.12, 0.55)  # dark blue: greyscale about 0.13, below it
+DIMMED = (0.3, 0.6)  # the error panel's radiograph is scaled into this grey range
 
 
 def _check(images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -55,8 +58,9 @@ def dice_by_threshold(labels: np.ndarray, probabilities: np.ndarray,
 
 
 def _errors(image: np.ndarray, label: np.ndarray, predicted: np.ndarray) -> np.ndarray:
-    """RGB: the radiograph in grey, false positives red, false negatives blue."""
-    rgb = overlay(image, np.zeros_like(label))
+    """RGB: the radiograph in mid-grey, false positives light red, false negatives dark blue."""
+    low, high = DIMMED
+    rgb = low + (high - low) * overlay(image, np.zeros_like(label))
     rgb[(predicted > 0) & (label < 0.5)] = FALSE_POSITIVE
     rgb[(predicted == 0) & (label > 0.5)] = FALSE_NEGATIVE
     return rgb
@@ -65,8 +69,8 @@ def _errors(image: np.ndarray, label: np.ndarray, predicted: np.ndarray) -> np.n
 def draw_predictions(images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray, threshold: float = 0.5,
                      names: Sequence[str] | None = None, size: float = 2.8) -> Figure:
     """One column per case (images, labels, probabilities: (N, H, W)): on top the probability map with the
-    manual outline (yellow) and the predicted one (cyan) at ``threshold``; below, the errors (red: false
-    positive, blue: false negative). Titles give each case's Dice at that threshold."""
+    manual outline (yellow, solid) and the predicted one (cyan, dashed) at ``threshold``; below, the errors (light
+    red: false positive, dark blue: false negative). Titles give each case's Dice at that threshold."""
     images, labels, probabilities = _check(images, labels, probabilities)
     if not 0.0 < threshold < 1.0:
         raise ValueError(f"threshold must lie between 0 and 1 (exclusive); got {threshold}")
@@ -81,9 +85,9 @@ def draw_predictions(images: np.ndarray, labels: np.ndarray, probabilities: np.n
         top, bottom = axes[0, index], axes[1, index]
         top.imshow(images[index], cmap="gray")
         top.imshow(probabilities[index], cmap="magma", alpha=0.45, vmin=0.0, vmax=1.0)
-        for mask, colour in ((labels[index], TRUTH_COLOUR), (predicted, PREDICTION_COLOUR)):
+        for mask, colour, line in ((labels[index], TRUTH_COLOUR, "solid"), (predicted, PREDICTION_COLOUR, "dashed")):
             if 0 < mask.sum() < mask.size:
-                top.contour(mask > 0.5, levels=[0.5], colors=[colour], linewidths=0.9)
+                top.contour(mask > 0.5, levels=[0.5], colors=[colour], linewidths=1.0, linestyles=line)
         name = f"{names[index]}\n" if names is not None else ""
         top.set_title(f"{name}Dice {scores[index]:.3f}", fontsize=8)
         bottom.imshow(_errors(images[index], labels[index], predicted))
@@ -91,8 +95,8 @@ def draw_predictions(images: np.ndarray, labels: np.ndarray, probabilities: np.n
         bottom.set_title(f"{wrong} wrong pixels", fontsize=8)
         for axis in (top, bottom):
             axis.axis("off")
-    figure.suptitle(f"threshold {threshold:.2f}: yellow = manual outline, cyan = prediction; "
-                    f"red = false positive, blue = false negative; mean Dice {scores.mean():.3f}", fontsize=9)
+    figure.suptitle(f"threshold {threshold:.2f}, mean Dice {scores.mean():.3f}\nyellow solid = manual outline, cyan "
+                    "dashed = prediction;\nlight red = false positive, dark blue = false negative", fontsize=9)
     return figure
 
 
