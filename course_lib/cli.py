@@ -10,7 +10,6 @@ Under ``torchrun --nproc_per_node=N`` every process trains its share and only th
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import sys
 import time
@@ -85,15 +84,7 @@ def run_train(arguments: argparse.Namespace) -> dict | None:
     from course_lib.viz.curves import LiveCurves
 
     try:
-        config = get_config(arguments.config or default_config(arguments.device), size=arguments.size,
-                            base=arguments.base, epochs=arguments.epochs, batch_size=arguments.batch_size,
-                            lr=arguments.lr, seed=arguments.seed, augment=arguments.augment)
-        # "none" is a choice for these two, so they cannot go through get_config's None-means-keep
-        if arguments.norm is not None:
-            config = dataclasses.replace(config, norm=None if arguments.norm == "none" else arguments.norm)
-        if arguments.max_grad_norm is not None:
-            clip = None if arguments.max_grad_norm == "none" else float(arguments.max_grad_norm)
-            config = dataclasses.replace(config, max_grad_norm=clip)
+        config = get_config(arguments.config or default_config(arguments.device), **_recipe_options(arguments))
     except ValueError as error:
         raise UsageError(str(error)) from None
     data = _data_argument(arguments.data)
@@ -111,6 +102,21 @@ def run_train(arguments: argparse.Namespace) -> dict | None:
     if not world().is_main:
         return None
     return {"command": "train", "processes": world().size, **result.summary(arguments.model)}
+
+
+def _recipe_options(arguments: argparse.Namespace) -> dict:
+    """The recipe fields set on the command line; an option left out keeps the recipe's value."""
+    options = {field: getattr(arguments, field) for field in ("size", "base", "epochs", "batch_size", "lr", "seed",
+                                                               "augment") if getattr(arguments, field) is not None}
+    if arguments.norm is not None:
+        options["norm"] = None if arguments.norm == "none" else arguments.norm
+    if arguments.max_grad_norm is not None:
+        try:
+            options["max_grad_norm"] = None if arguments.max_grad_norm == "none" else float(arguments.max_grad_norm)
+        except ValueError:
+            raise UsageError(f"--max-grad-norm takes a positive number or 'none'; got {arguments.max_grad_norm!r}") \
+                from None
+    return options
 
 
 def run_evaluate(arguments: argparse.Namespace) -> dict:

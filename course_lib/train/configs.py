@@ -65,6 +65,10 @@ class TrainConfig:
     seed: int = 777
 
     def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            if getattr(self, field.name) is None and field.name not in NULLABLE:
+                raise ValueError(f"TrainConfig.{field.name} cannot be None (None means something only for "
+                                 f"{', '.join(sorted(NULLABLE))}); leave it out to keep the recipe's value")
         if self.size <= 0 or self.size % SIZE_MULTIPLE:
             raise ValueError(f"TrainConfig.size must be a positive multiple of {SIZE_MULTIPLE} (the models halve 4 "
                              f"times); got {self.size}")
@@ -103,6 +107,9 @@ class TrainConfig:
         return cls(**values)
 
 
+# the fields for which None is a setting (no normalisation, no clipping, ...), read from their annotations
+NULLABLE = frozenset(field.name for field in dataclasses.fields(TrainConfig) if "None" in str(field.type))
+
 CONFIGS: dict[str, TrainConfig] = {
     "lab": TrainConfig(
         name="lab", size=256, base=64, norm=None, batch_size=16, epochs=40, lr=3.3e-5,
@@ -134,7 +141,11 @@ CONFIGS: dict[str, TrainConfig] = {
 
 
 def get_config(name: str | TrainConfig = "quick", **overrides: Any) -> TrainConfig:
-    """The named recipe (``lab``, ``fast``, ``cpu``, ``quick``) with ``overrides`` applied."""
+    """The named recipe (``lab``, ``fast``, ``cpu``, ``quick``) with every one of ``overrides`` applied as given.
+
+    ``None`` is a value like any other (``norm=None``: no normalisation, ``max_grad_norm=None``: no clipping); a
+    caller whose None means "not given" leaves the key out.
+    """
     if isinstance(name, TrainConfig):
         base = name
     else:
@@ -142,7 +153,6 @@ def get_config(name: str | TrainConfig = "quick", **overrides: Any) -> TrainConf
             base = CONFIGS[name]
         except KeyError:
             raise ValueError(f"unknown training configuration {name!r}; choose one of {sorted(CONFIGS)}") from None
-    overrides = {key: value for key, value in overrides.items() if value is not None}
     try:
         return dataclasses.replace(base, **overrides)
     except TypeError as error:
