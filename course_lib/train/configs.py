@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from course_lib.nn.blocks import NORMS
+from course_lib.train.device import PRECISIONS
 
 SCHEDULES = ("constant", "onecycle", "cosine")
 SIZE_MULTIPLE = 16  # the course's models halve the image four times
@@ -54,7 +55,8 @@ class TrainConfig:
     warmup_fraction: float = 0.3  # one-cycle: share of the steps spent rising to ``lr``
     augment: bool = False  # per-batch small affine warps (rotation, scale, shift), on the device
     flip_probability: float = 0.0  # with augment: chance of a left-right flip; 0 since a mirrored chest is implausible
-    amp: bool = True  # mixed precision on GPUs (bf16 where supported, else fp16 with a grad scaler)
+    precision: str = "auto"  # auto | fp32 | bf16: auto is bf16 autocast on CPUs with native bf16, amp's choice on GPUs
+    amp: bool = True  # with precision auto: mixed precision on GPUs (bf16 where supported, else fp16 with a scaler)
     channels_last: bool = True  # channels-last memory format on GPUs
     validate_after_train_dice: float | None = None  # the lab's 0.92: skip validation until training passes it
     limit_images: int | None = None  # use only the first N images of each split (quick runs)
@@ -81,6 +83,8 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.lr must be positive; got {self.lr}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"TrainConfig.schedule must be one of {SCHEDULES}; got {self.schedule!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"TrainConfig.precision must be one of {PRECISIONS}; got {self.precision!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"TrainConfig.optimizer must be one of {OPTIMIZERS}; got {self.optimizer!r}")
         if not 0.0 <= self.warmup_fraction < 1.0:
