@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, table, without_missing_monai  # noqa: E402
+from common import given, machine, table, without_missing_monai  # noqa: E402
 from montgomery_cpu import DEFAULT_DATA  # noqa: E402
 
 MODELS = ("cfcm34", "ladder34", "cfcm34-batchnorm", "basicunet")
@@ -128,8 +128,8 @@ def recipe(model: str, epochs: int | None):
         return TrainConfig(name="reference", size=128, base=16, norm=None, batch_size=8, epochs=epochs or 30,
                            lr=1e-3, optimizer="adam", schedule="constant", eval_batch_size=16)
     if model == "cfcm34-batchnorm":  # the cpu recipe as it was until 2026-12-02
-        return get_config("cpu", epochs=epochs, norm="batch", max_grad_norm=None, lr=3e-3, augment=False)
-    return get_config("cpu", epochs=epochs)
+        return get_config("cpu", **given(epochs=epochs), norm="batch", max_grad_norm=None, lr=3e-3, augment=False)
+    return get_config("cpu", **given(epochs=epochs))
 
 
 def trained(model: str, data: Path, epochs: int | None, checkpoint: Path | None):

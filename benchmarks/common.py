@@ -24,6 +24,11 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores visible, {torch.get_num_threads()} torch threads, {gpu}, torch {torch.__version__}"
 
 
+def given(**values: Any) -> dict[str, Any]:
+    """The options a benchmark's user gave (None: not given), for ``get_config``, which applies every key as given."""
+    return {key: value for key, value in values.items() if value is not None}
+
+
 def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """A Markdown table (readable as plain text too)."""
     cells = [[str(h) for h in headers]] + [[_format(c) for c in row] for row in rows]

@@ -33,7 +33,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, table, train_and_test, without_missing_monai  # noqa: E402
+from common import given, machine, table, train_and_test, without_missing_monai  # noqa: E402
 from montgomery_cpu import DEFAULT_DATA  # noqa: E402
 
 MODELS = ("cfcm34", "ladder34", "resladder34", "reference", "basicunet")
@@ -44,7 +44,7 @@ def recipe(model: str, epochs: int | None, size: int | None):
     from course_lib.train import TrainConfig, get_config
 
     if model in ("cfcm34", "ladder34", "resladder34"):
-        return get_config("cpu", epochs=epochs, size=size)
+        return get_config("cpu", **given(epochs=epochs, size=size))
     return TrainConfig(name="reference", size=size or 128, base=16, norm=None, batch_size=8,
                        epochs=epochs or 30, lr=1e-3, optimizer="adam", schedule="constant", eval_batch_size=16)
 

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, table, train_and_test  # noqa: E402
+from common import given, machine, table, train_and_test  # noqa: E402
 from montgomery_cpu import DEFAULT_DATA  # noqa: E402
 
 
@@ -30,7 +30,7 @@ def run(label: str, recipe: str, data: Path, device: str, target: float, overrid
 
     from course_lib.train import get_config
 
-    config = get_config(recipe, **overrides)
+    config = get_config(recipe, **given(**overrides))
     if device.startswith("cuda"):
         torch.cuda.reset_peak_memory_stats()
     result = train_and_test(label, "cfcm34", config, data=data, device=device)

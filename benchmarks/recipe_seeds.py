@@ -4,10 +4,13 @@ Each seed is one ``python -m course_lib train --data DIR --model M --config R --
 command), with one torch thread, two seeds at a time. Per seed it reports the best and the final validation Dice,
 the largest fall of validation Dice below its best so far once that best passed 0.9 (the stability criterion:
 at most 0.03), the gap between the final and the best epoch (at most 0.005), the test Dice of ``best.pt`` and of
-the final weights, and the CPU seconds; then the mean and worst over the seeds.
+the final weights, the CPU seconds and the precision that ran; then the mean and worst over the seeds.
 
     python benchmarks/recipe_seeds.py [--data DIR] [--config cpu] [--model cfcm34] [--seeds 1 2 3 4 5]
                                       [--out DIR] [--workers 2] [extra train options after --]
+
+bf16 against fp32 on a CPU with native bf16 (AMX or AVX512-BF16; not measured yet, this project's machine has
+neither): ``--label fp32 -- --precision fp32``, then ``--label bf16 -- --precision bf16``.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ def run_seed(seed: int, arguments: argparse.Namespace) -> dict:
     out_dir = arguments.out / f"{arguments.model}-{arguments.label or arguments.config}-seed{seed}"
     command = [sys.executable, "-m", "course_lib", "train", "--data", str(arguments.data), "--model", arguments.model,
                "--config", arguments.config, "--device", "cpu", "--seed", str(seed), "--out", str(out_dir), "--quiet",
+               "--json",
                *arguments.extra]
     env = dict(os.environ, OMP_NUM_THREADS="1", MPLBACKEND="Agg")
     with open(out_dir.with_suffix(".log"), "w") as log:
@@ -58,14 +62,14 @@ def run_seed(seed: int, arguments: argparse.Namespace) -> dict:
         raise RuntimeError(f"seed {seed} failed (status {status}); see {out_dir.with_suffix('.log')}")
     summary = json.loads(stdout.strip().splitlines()[-1])
     final = subprocess.run([sys.executable, "-m", "course_lib", "evaluate", "--checkpoint", str(out_dir / "last.pt"),
-                            "--data", str(arguments.data)], cwd=REPO_ROOT, env=env, capture_output=True, text=True,
-                           check=True)
+                            "--data", str(arguments.data), "--quiet", "--json"], cwd=REPO_ROOT, env=env,
+                           capture_output=True, text=True, check=True)
     val = summary["history"]["val_dice"]
     return {"seed": seed, "best_val": summary["val_dice"], "best_epoch": summary["best_epoch"], "final_val": val[-1],
             "largest_fall": largest_fall(val), "final_gap": summary["val_dice"] - val[-1],
             "test_best": summary["test_dice"],
             "test_final": _test_dice(json.loads(final.stdout.strip().splitlines()[-1]), arguments),
-            "cpu_seconds": usage.ru_utime + usage.ru_stime, "val_dice": val}
+            "cpu_seconds": usage.ru_utime + usage.ru_stime, "precision": summary["precision"], "val_dice": val}
 
 
 def _test_dice(evaluation: dict, arguments: argparse.Namespace) -> float:
@@ -96,10 +100,10 @@ def main() -> int:
     (arguments.out / f"{arguments.model}-{arguments.label or arguments.config}.json").write_text(json.dumps(rows, indent=1))
     print(f"`python -m course_lib train --data {arguments.data} --model {arguments.model} --config "
           f"{arguments.config} --device cpu --seed S {' '.join(arguments.extra)}` with OMP_NUM_THREADS=1")
-    print(table(["seed", "best val", "best epoch", "final val", "largest fall", "final gap", "test (best.pt)",
-                 "test (final)", "CPU s"],
-                [[r["seed"], r["best_val"], r["best_epoch"], r["final_val"], r["largest_fall"], r["final_gap"],
-                  r["test_best"], r["test_final"], r["cpu_seconds"]] for r in rows]))
+    print(table(["seed", "precision", "best val", "best epoch", "final val", "largest fall", "final gap",
+                 "test (best.pt)", "test (final)", "CPU s"],
+                [[r["seed"], r["precision"], r["best_val"], r["best_epoch"], r["final_val"], r["largest_fall"],
+                  r["final_gap"], r["test_best"], r["test_final"], r["cpu_seconds"]] for r in rows]))
     tests = [r["test_best"] for r in rows]
     stable = all(r["largest_fall"] <= MAX_FALL and r["final_gap"] <= MAX_FINAL_GAP for r in rows)
     print(f"test Dice (best.pt): mean {sum(tests) / len(tests):.4f}, worst {min(tests):.4f}, "

@@ -41,8 +41,12 @@ def test_train_step_prints_a_row_per_batch_and_mode(tmp_path: Path) -> None:
     output = run_script("train_step.py", "--device", "cpu", "--size", "32", "--base", "4", "--batches", "1", "2",
                         "--steps", "1", "--threads", "1", data_root=tmp_path)
     rows = table_rows(output, "batch")
-    assert [(row[0], row[1]) for row in rows] == [("1", "fp32"), ("1", "optimised"), ("2", "fp32"), ("2", "optimised")]
-    assert all(float(row[2]) > 0 for row in rows), rows
+    assert [(row[0], row[1]) for row in rows] == [("1", "fp32"), ("1", "auto"), ("2", "fp32"), ("2", "auto")]
+    assert all(float(row[3]) > 0 and float(row[4]) > 0 for row in rows), rows
+    assert all(row[2] == "fp32" for row in rows if row[1] == "fp32") and {row[2] for row in rows} <= {"fp32", "bf16"}
+    chosen = rows[1][2]
+    assert f"auto runs {chosen}." in output, "the script must say what the automatic choice was on this CPU"
+    assert ("take the same path here" in output) is (chosen == "fp32")
 
 
 @pytest.mark.parametrize("recipe_rows", [["fast", "fast, no augmentation", "lab"]])

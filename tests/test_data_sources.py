@@ -29,10 +29,10 @@ def hospital(tmp_path, isolated_data_root):
 
 def test_a_registered_source_trains_and_evaluates_through_the_command_line(hospital, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("COURSE_QUICK", "1")
-    assert cli.main(["train", "--data", "hospital2", *TINY, "--out", str(tmp_path / "run")]) == 0
+    assert cli.main(["train", "--data", "hospital2", *TINY, "--out", str(tmp_path / "run"), "--json"]) == 0
     trained = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert trained["data"] == str(hospital.folder()) and 0.0 <= trained["test_dice"] <= 1.0
-    assert cli.main(["evaluate", "--checkpoint", trained["checkpoint"], "--data", "hospital2"]) == 0
+    assert cli.main(["evaluate", "--checkpoint", trained["checkpoint"], "--data", "hospital2", "--json"]) == 0
     scored = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert scored["images"] == 9 and all(name.startswith("HOSP2") for name in scored["per_image"])
 

@@ -8,6 +8,7 @@ import pytest
 import torch
 
 from course_lib.train import CONFIGS, History, TrainConfig, get_config
+from course_lib.train.configs import NULLABLE
 from course_lib.train.augment import augment_batch
 from course_lib.train.device import choose_device, precision_for
 from course_lib.train.schedule import learning_rate
@@ -22,9 +23,27 @@ def test_lab_recipe_is_the_original_lab():
 
 def test_every_named_recipe_is_valid_and_overrides_apply():
     assert set(CONFIGS) == {"lab", "fast", "cpu", "quick"}
-    changed = get_config("fast", epochs=3, lr=None)
+    changed = get_config("fast", epochs=3)
     assert changed.epochs == 3 and changed.lr == CONFIGS["fast"].lr and changed.name == "fast"
     assert TrainConfig.from_dict(changed.to_dict()) == changed
+
+
+def test_a_none_override_means_none_wherever_none_is_a_setting():
+    assert NULLABLE == {"norm", "validate_after_train_dice", "limit_images", "threads", "max_grad_norm"}
+    for name, recipe in CONFIGS.items():
+        everything_none = get_config(name, **dict.fromkeys(NULLABLE))
+        assert all(getattr(everything_none, field) is None for field in NULLABLE), name
+    cpu = CONFIGS["cpu"]
+    assert (cpu.norm, cpu.max_grad_norm) == ("instance", 1.0), "the cpu recipe normalises and clips: None must change it"
+    assert get_config("cpu", max_grad_norm=None).max_grad_norm is None
+    assert get_config("cpu", norm=None).norm is None
+    assert TrainConfig.from_dict(get_config("cpu", **dict.fromkeys(NULLABLE)).to_dict()).norm is None
+
+
+@pytest.mark.parametrize("field", ["size", "epochs", "lr", "schedule", "augment", "seed", "precision"])
+def test_a_none_override_where_none_means_nothing_is_refused_by_name(field):
+    with pytest.raises(ValueError, match=f"TrainConfig.{field} cannot be None.*leave it out"):
+        get_config("cpu", **{field: None})
 
 
 @pytest.mark.parametrize("call, match", [
@@ -82,7 +101,7 @@ def test_no_recipe_flips_chest_x_rays_by_default():
 def test_cpu_device_is_named_with_the_colab_hint(capsys):
     device = choose_device("cpu")
     assert device.type == "cpu" and "CPU" in capsys.readouterr().out
-    precision = precision_for(device)
+    precision = precision_for(device, precision="fp32")  # auto's choice on a CPU: tests/test_train_precision.py
     assert precision.autocast_dtype is None and not precision.channels_last
 
 

@@ -2,9 +2,10 @@
 """Make the course's shipped weights (``course_lib/train/weights/cfcm34-cpu.pt``) the way a user would train them.
 
 It runs the README's training command, ``python -m course_lib train --model cfcm34 --config cpu --seed 1`` with one
-torch thread, on the real Montgomery set, into ``build/weights/cfcm34-cpu-seed1`` (``--resume``: an interrupted
-run continues), then stores that run's ``best.pt`` in half precision with its provenance: the command, the data
-folder, the validation and test Dice. Training is deterministic for a given machine and thread count, so the same
+torch thread and ``--precision fp32`` (the shipped weights were trained in fp32; ``auto`` would pick bf16 on a CPU
+with native bf16), on the real Montgomery set, into ``build/weights/cfcm34-cpu-seed1`` (``--resume``: an
+interrupted run continues), then stores that run's ``best.pt`` in half precision with its provenance: the command,
+the data folder, the validation and test Dice. Training is deterministic for a given machine and thread count, so the same
 command gives the same weights. About ten CPU minutes.
 
     python tools/make_weights.py [--data DIR] [--seed 1] [--out build/weights]
@@ -37,7 +38,9 @@ def main() -> int:
     data = os.path.relpath(arguments.data, REPO_ROOT) if Path(arguments.data).exists() else arguments.data
     command = ["python", "-m", "course_lib", "train", "--data", data, "--model", "cfcm34", "--config", "cpu",
                "--device", "cpu", "--seed", str(arguments.seed), "--out", os.path.relpath(run_dir, REPO_ROOT),
-               "--resume"]  # paths relative to the repository, where it runs: the provenance reads on any machine
+               "--precision", "fp32", "--resume", "--json"]
+    # paths relative to the repository, where it runs: the provenance reads on any machine; fp32 on every CPU, so
+    # that the same command gives the same weights on a CPU with native bf16 too
     print("OMP_NUM_THREADS=1 " + " ".join(command), flush=True)
     finished = subprocess.run([sys.executable, *command[1:]], cwd=REPO_ROOT, stdout=subprocess.PIPE, text=True,
                               env=dict(os.environ, OMP_NUM_THREADS="1", MPLBACKEND="Agg"))

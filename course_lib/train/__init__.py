@@ -1,8 +1,9 @@
 """Training and evaluation for the course's segmentation models.
 
 ``fit(model, train, val, config="fast")`` trains on prepared arrays with a progress bar, atomic checkpoints and
-exact resume; ``evaluate(model, data)`` gives the Dice of every image; ``train_run("cfcm34", "cpu")`` is the whole
-road from a recipe to a trained and tested model, the one the command line, notebook 4 and the benchmarks take.
+exact resume; ``evaluate(model, data)`` gives the Dice and boundary F-score of every image; ``train_run("cfcm34",
+"cpu")`` is the whole road from a recipe to a trained and tested model, the one the command line, notebook 4 and the
+benchmarks take.
 ``train_step`` and ``validate`` are the two loops inside ``fit``. Recipes are named:
 ``get_config("lab" | "fast" | "cpu" | "quick", **overrides)``.
 """

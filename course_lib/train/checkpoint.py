@@ -23,6 +23,7 @@ from torch import nn
 
 from course_lib.atomic import atomic_writer
 from course_lib.nn.registry import ModelSpec
+from course_lib.train.configs import TrainConfig
 from course_lib.train.results import History
 
 if TYPE_CHECKING:
@@ -142,6 +143,7 @@ def training_state(run: "Run", epoch: int) -> dict[str, Any]:
         "optimizer": run.optimizer.state_dict(),
         "scaler": scaler.state_dict() if scaler is not None and scaler.is_enabled() else {},
         "history": run.history.to_dict(), "config": run.config.to_dict(), "model_spec": _spec(run), "rng": rng,
+        "precision": run.history.precision,
     }
 
 
@@ -149,7 +151,8 @@ def save_epoch(run: "Run", epoch: int, improved: bool) -> None:
     """After ``epoch``: ``best.pt`` when validation improved, then ``last.pt`` (the former one kept as previous)."""
     if improved:
         save_checkpoint({"format": CHECKPOINT_FORMAT, "epoch": epoch, "val_dice": run.history.best_val_dice,
-                         "model": run.best_weights, "config": run.config.to_dict(), "model_spec": _spec(run)},
+                         "model": run.best_weights, "config": run.config.to_dict(), "model_spec": _spec(run),
+                         "precision": run.history.precision},
                         run.run_dir / BEST)
     rotate_and_save(training_state(run, epoch), run.run_dir)
 
@@ -165,7 +168,7 @@ def resume(run: "Run", verbose: bool) -> int:
             print(f"No checkpoint in {run.run_dir}: starting from scratch.")
         return 1
     state, path = found
-    saved = state.get("config", {})
+    saved = {**TrainConfig().to_dict(), **state.get("config", {})}  # a field newer than the file: its default
     differences = sorted(k for k, v in run.config.to_dict().items() if saved.get(k) != v and k != "name")
     if differences:
         detail = ", ".join(f"{k}: saved {saved.get(k)!r} vs now {getattr(run.config, k)!r}" for k in differences)
@@ -179,6 +182,7 @@ def resume(run: "Run", verbose: bool) -> int:
     if "cuda" in state["rng"] and torch.cuda.is_available():
         torch.cuda.set_rng_state_all([s.cpu() for s in state["rng"]["cuda"]])
     run.history = History.from_dict(state["history"])
+    run.history.precision = state.get("precision")
     if verbose:
         print(f"Resuming from {path} after epoch {state['epoch']} of {run.config.epochs}.")
     return int(state["epoch"]) + 1
@@ -200,7 +204,15 @@ def load_model(checkpoint: str | Path, device: str | torch.device | None = "cpu"
         raise ValueError(f"checkpoint {checkpoint} does not record which model it holds (no model_spec); it was "
                          "written for a model not built by course_lib.nn.build_model, so rebuild the model yourself "
                          "and load state['model'] into it")
-    model = ModelSpec.from_dict(state["model_spec"]).build()
-    model.load_state_dict(state["model"])
+    spec = ModelSpec.from_dict(state["model_spec"])
+    model = spec.build()
+    try:
+        model.load_state_dict(state["model"])
+    except RuntimeError as error:  # names or shapes that do not fit the network the file says it holds
+        detail = str(error).strip().splitlines()[-1].strip()
+        detail = detail if len(detail) <= 160 else detail[:157] + "..."
+        raise CheckpointError(f"checkpoint {checkpoint} says it holds {spec.name} (base {spec.base}, norm {spec.norm}) "
+                              f"but its weights do not fit that network ({detail}); it was edited or written by "
+                              "another version of the course: retrain, or use another file") from None
     model.to(device if device is not None else "cpu")
     return model, state

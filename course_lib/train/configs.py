@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from course_lib.nn.blocks import NORMS
+from course_lib.train.device import PRECISIONS
 
 SCHEDULES = ("constant", "onecycle", "cosine")
 SIZE_MULTIPLE = 16  # the course's models halve the image four times
@@ -54,7 +55,8 @@ class TrainConfig:
     warmup_fraction: float = 0.3  # one-cycle: share of the steps spent rising to ``lr``
     augment: bool = False  # per-batch small affine warps (rotation, scale, shift), on the device
     flip_probability: float = 0.0  # with augment: chance of a left-right flip; 0 since a mirrored chest is implausible
-    amp: bool = True  # mixed precision on GPUs (bf16 where supported, else fp16 with a grad scaler)
+    precision: str = "auto"  # auto | fp32 | bf16: auto is bf16 autocast on CPUs with native bf16, amp's choice on GPUs
+    amp: bool = True  # with precision auto: mixed precision on GPUs (bf16 where supported, else fp16 with a scaler)
     channels_last: bool = True  # channels-last memory format on GPUs
     validate_after_train_dice: float | None = None  # the lab's 0.92: skip validation until training passes it
     limit_images: int | None = None  # use only the first N images of each split (quick runs)
@@ -65,6 +67,10 @@ class TrainConfig:
     seed: int = 777
 
     def __post_init__(self) -> None:
+        for field in dataclasses.fields(self):
+            if getattr(self, field.name) is None and field.name not in NULLABLE:
+                raise ValueError(f"TrainConfig.{field.name} cannot be None (None means something only for "
+                                 f"{', '.join(sorted(NULLABLE))}); leave it out to keep the recipe's value")
         if self.size <= 0 or self.size % SIZE_MULTIPLE:
             raise ValueError(f"TrainConfig.size must be a positive multiple of {SIZE_MULTIPLE} (the models halve 4 "
                              f"times); got {self.size}")
@@ -77,6 +83,8 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.lr must be positive; got {self.lr}")
         if self.schedule not in SCHEDULES:
             raise ValueError(f"TrainConfig.schedule must be one of {SCHEDULES}; got {self.schedule!r}")
+        if self.precision not in PRECISIONS:
+            raise ValueError(f"TrainConfig.precision must be one of {PRECISIONS}; got {self.precision!r}")
         if self.optimizer not in OPTIMIZERS:
             raise ValueError(f"TrainConfig.optimizer must be one of {OPTIMIZERS}; got {self.optimizer!r}")
         if not 0.0 <= self.warmup_fraction < 1.0:
@@ -102,6 +110,9 @@ class TrainConfig:
             raise ValueError(f"unknown TrainConfig fields {unknown}; known fields are {sorted(known)}")
         return cls(**values)
 
+
+# the fields for which None is a setting (no normalisation, no clipping, ...), read from their annotations
+NULLABLE = frozenset(field.name for field in dataclasses.fields(TrainConfig) if "None" in str(field.type))
 
 CONFIGS: dict[str, TrainConfig] = {
     "lab": TrainConfig(
@@ -134,7 +145,11 @@ CONFIGS: dict[str, TrainConfig] = {
 
 
 def get_config(name: str | TrainConfig = "quick", **overrides: Any) -> TrainConfig:
-    """The named recipe (``lab``, ``fast``, ``cpu``, ``quick``) with ``overrides`` applied."""
+    """The named recipe (``lab``, ``fast``, ``cpu``, ``quick``) with every one of ``overrides`` applied as given.
+
+    ``None`` is a value like any other (``norm=None``: no normalisation, ``max_grad_norm=None``: no clipping); a
+    caller whose None means "not given" leaves the key out.
+    """
     if isinstance(name, TrainConfig):
         base = name
     else:
@@ -142,7 +157,6 @@ def get_config(name: str | TrainConfig = "quick", **overrides: Any) -> TrainConf
             base = CONFIGS[name]
         except KeyError:
             raise ValueError(f"unknown training configuration {name!r}; choose one of {sorted(CONFIGS)}") from None
-    overrides = {key: value for key, value in overrides.items() if value is not None}
     try:
         return dataclasses.replace(base, **overrides)
     except TypeError as error:

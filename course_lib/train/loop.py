@@ -24,6 +24,7 @@ import torch
 from torch import nn
 
 from course_lib.losses import dice
+from course_lib.metrics import boundary_f_score
 from course_lib.train import checkpoint
 from course_lib.train.augment import augment_batch
 from course_lib.train.configs import SIZE_MULTIPLE, TrainConfig, get_config
@@ -92,6 +93,7 @@ def fit(model: nn.Module, train: Mapping[str, Any], val: Mapping[str, Any], *, c
     with _cpu_threads(config.threads):
         run = _start(model, train, val, config, out_dir, device, progress)
         first = checkpoint.resume(run, progress and run.world.is_main) if resume else 1
+        run.history.precision = _precision_record(run.history.precision, run.precision.name)
         health = HealthWatch(config)
         if progress and run.world.is_main:
             x = run.train[0]
@@ -106,12 +108,17 @@ def fit(model: nn.Module, train: Mapping[str, Any], val: Mapping[str, Any], *, c
     return run.history
 
 
+def _precision_record(earlier: str | None, now: str) -> str:
+    """What a run's record says ran: ``now``, or e.g. "fp32, then bf16" when a resumed run changed machine."""
+    return now if earlier in (None, now) or earlier.endswith(f", then {now}") else f"{earlier}, then {now}"
+
+
 def _start(model: nn.Module, train: Mapping[str, Any], val: Mapping[str, Any], config: TrainConfig,
            out_dir: str | Path | None, device: str | torch.device | None, progress: bool) -> Run:
     """The Run before its first epoch: device, precision, tensors, optimiser (seeded by the recipe)."""
     here = world()
     device = here.device(choose_device(device, verbose=progress and here.is_main))
-    precision = precision_for(device, amp=config.amp, channels_last=config.channels_last)
+    precision = precision_for(device, amp=config.amp, channels_last=config.channels_last, precision=config.precision)
     train_x, train_y, _ = _as_tensors(train, "train", config.limit_images)
     val_x, val_y, _ = _as_tensors(val, "val", config.limit_images)
     torch.manual_seed(config.seed)
@@ -192,24 +199,42 @@ def _batch(run: Run, index: torch.Tensor, generator: torch.Generator) -> tuple[t
 
 
 def evaluate(model: nn.Module, data: Mapping[str, Any], *, batch_size: int = 16, threshold: float = 0.5,
-             device: str | torch.device | None = None, return_predictions: bool = False,
-             verbose: bool = False) -> Evaluation:
-    """Dice of every image in ``data`` ('images'/'labels' float32 (N, H, W), optional 'names') under ``model``.
+             device: str | torch.device | None = None, return_predictions: bool = False, verbose: bool = False,
+             precision: str = "auto", progress: bool = False) -> Evaluation:
+    """Dice and boundary F-score of every image in ``data`` ('images'/'labels' float32 (N, H, W), optional 'names').
 
-    The model's own device is used unless ``device`` is given. ``return_predictions`` keeps the probabilities
-    (N, H, W) for overlays and worst-case views.
+    The model's own device is used unless ``device`` is given (``verbose`` then names it). ``return_predictions``
+    keeps the probabilities (N, H, W) for overlays and worst-case views; ``precision`` is TrainConfig's setting;
+    ``progress`` shows a bar over the images on stderr. Nine parameters: the model, its data and the seven things a
+    user sets when scoring, each with a default that reads as plain evaluation.
     """
     images, labels, names = _as_tensors(data, "data", None)
+    if batch_size < 1:
+        raise ValueError(f"evaluate: batch_size must be at least 1; got {batch_size}")
     if device is None:
         parameter = next(model.parameters(), None)
         device = parameter.device if parameter is not None else torch.device("cpu")
     else:
         device = choose_device(device, verbose=verbose)
     model.to(device)
-    result = validate(model, images, labels, batch_size=batch_size, threshold=threshold,
-                      precision=precision_for(torch.device(device)), keep_predictions=return_predictions)
-    return Evaluation(names=names, dice=result.dice.numpy().astype(np.float64),
-                      predictions=result.predictions.numpy() if result.predictions is not None else None)
+    arithmetic = precision_for(torch.device(device), precision=precision)
+    bar = _progress_bar(images.shape[0], "evaluating", progress, unit="image")
+    dice_parts, border_parts, maps = [], [], []
+    for start in range(0, images.shape[0], batch_size):
+        x, y = images[start:start + batch_size], labels[start:start + batch_size]
+        part = validate(model, x, y, batch_size=batch_size, threshold=threshold, precision=arithmetic,
+                        keep_predictions=True)
+        dice_parts.append(part.dice)
+        border_parts.append(boundary_f_score(part.predictions > threshold, y[:, 0] > 0.5))
+        if return_predictions:
+            maps.append(part.predictions)
+        if bar is not None:
+            bar.update(x.shape[0])
+    if bar is not None:
+        bar.close()
+    return Evaluation(names=names, dice=torch.cat(dice_parts).numpy().astype(np.float64),
+                      boundary_f=torch.cat(border_parts).numpy().astype(np.float64),
+                      predictions=torch.cat(maps).numpy() if return_predictions else None, precision=arithmetic.name)
 
 
 @contextlib.contextmanager
@@ -257,9 +282,9 @@ def _place(images: torch.Tensor, labels: torch.Tensor, device: torch.device) -> 
     return images, labels
 
 
-def _progress_bar(total: int, description: str, enabled: bool):
+def _progress_bar(total: int, description: str, enabled: bool, unit: str = "batch"):
     if not enabled:
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=description, leave=False, unit="batch")
+    return tqdm(total=total, desc=description, leave=False, unit=unit)

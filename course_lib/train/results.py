@@ -20,6 +20,7 @@ class History:
     val_dice: list[float] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
     seconds: list[float] = field(default_factory=list)  # wall time of each epoch (training + validation)
+    precision: str | None = None  # the arithmetic fit ran (fp32, bf16, fp16): the run's, not a per-epoch column
 
     def append(self, **values: float) -> None:
         for name in self.columns():
@@ -75,11 +76,13 @@ class History:
 
 @dataclass
 class Evaluation:
-    """Dice of every image (thresholded prediction against the mask), with the image names."""
+    """Dice and boundary F-score of every image (thresholded prediction against the mask), with the image names."""
 
     names: list[str]
     dice: np.ndarray  # (N,) float
     predictions: np.ndarray | None = None  # (N, H, W) probabilities when asked for
+    boundary_f: np.ndarray | None = None  # (N,) boundary F-score within 1 pixel (course_lib.metrics)
+    precision: str | None = None  # the arithmetic the model ran in (fp32, bf16, fp16)
 
     @property
     def mean(self) -> float:
@@ -101,6 +104,38 @@ class Evaluation:
         lines += [f"{name:<{width}}  {dice:.4f}" for _, name, dice in self.worst(len(self.names))]
         lines.append(f"{'mean':<{width}}  {self.mean:.4f}")
         return "\n".join(lines)
+
+    def summary(self, worst: int = 5) -> dict[str, Any]:
+        """What a person asks of a scored set, in plain types: count, mean, sd, median, 5th percentile, the worst."""
+        dice = np.asarray(self.dice, dtype=np.float64)
+        stats = {"images": len(dice), "mean_dice": self.mean, "sd_dice": self.std,
+                 "median_dice": float(np.median(dice)) if len(dice) else float("nan"),
+                 "p5_dice": float(np.percentile(dice, 5)) if len(dice) else float("nan")}
+        if self.boundary_f is not None:
+            stats["mean_boundary_f"] = float(np.mean(self.boundary_f)) if len(dice) else float("nan")
+        stats["worst"] = [{"name": name, "dice": value, **self._border(i)} for i, name, value in self.worst(worst)]
+        return {**stats, "precision": self.precision}
+
+    def report(self, worst: int = 5) -> str:
+        """The summary as lines a person reads: the spread of Dice, then the worst images by name."""
+        numbers = self.summary(worst)
+        border = f"; boundary F-score mean {numbers['mean_boundary_f']:.4f}" if "mean_boundary_f" in numbers else ""
+        lines = [f"{numbers['images']} images: Dice {numbers['mean_dice']:.4f} ± {numbers['sd_dice']:.4f} "
+                 f"(mean ± sd), median {numbers['median_dice']:.4f}, 5th percentile {numbers['p5_dice']:.4f}{border}",
+                 f"worst {len(numbers['worst'])}:"]
+        width = max([0] + [len(row["name"]) for row in numbers["worst"]])
+        for row in numbers["worst"]:
+            extra = f"  boundary F {row['boundary_f']:.4f}" if "boundary_f" in row else ""
+            lines.append(f"  {row['name']:<{width}}  Dice {row['dice']:.4f}{extra}")
+        return "\n".join(lines)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """One dict per image, in the data's order: name, dice and (when scored) boundary_f."""
+        return [{"name": name, "dice": float(value), **self._border(i)} for i, (name, value) in
+                enumerate(zip(self.names, self.dice))]
+
+    def _border(self, index: int) -> dict[str, float]:
+        return {"boundary_f": float(self.boundary_f[index])} if self.boundary_f is not None else {}
 
     def to_dict(self) -> dict[str, Any]:
         return {"mean_dice": self.mean, "per_image": {n: float(d) for n, d in zip(self.names, self.dice)}}

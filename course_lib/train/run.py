@@ -1,11 +1,13 @@
 """The one road from a recipe to a trained and tested model: recipe, data split, model, run folder, fit, test.
 
 ``python -m course_lib train``, notebook 4 and every benchmark that trains a course model call
-:func:`train_run`, so a number a benchmark measures is a number a user gets by typing the command.
+:func:`train_run`, so a number a benchmark measures is a number a user gets by typing the command. With a run
+folder it ends by writing ``history.json`` there: what a person or a script reads after the run, without torch.
 """
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -14,14 +16,18 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from course_lib.atomic import atomic_writer
 from course_lib.data import prepare_split, resolve_dataset
 from course_lib.nn import build_model
+from course_lib.train.checkpoint import BEST
 from course_lib.train.configs import TrainConfig, get_config
 from course_lib.train.distributed import world
 from course_lib.train.loop import EpochCallback, evaluate, fit
 from course_lib.train.results import Evaluation, History
 
-__all__ = ["RunResult", "train_run"]
+__all__ = ["HISTORY", "RunResult", "train_run"]
+
+HISTORY = "history.json"  # the run folder's record: the summary, every epoch's numbers, the recipe
 
 
 @dataclass
@@ -35,18 +41,38 @@ class RunResult:
     data: Path
     run_dir: Path | None
     seconds: float
+    name: str = "model"  # the model's name in course_lib.nn.MODELS, or its class for a peer network
 
-    def summary(self, model_name: str) -> dict:
-        """Plain types for the command line's JSON line."""
+    def summary(self) -> dict:
+        """Plain types for the command line's ``--json`` line and the run folder's ``history.json``."""
         return {
-            "model": model_name, "config": self.config.name, "data": str(self.data), "epochs": len(self.history),
+            "model": self.name, "config": self.config.name, "data": str(self.data), "epochs": len(self.history),
             "best_epoch": self.history.best_epoch, "val_dice": self.history.best_val_dice,
             "final_val_dice": self.history.val_dice[-1] if len(self.history) else float("nan"),
-            "test_dice": self.test.mean, "train_seconds": round(self.history.total_seconds, 3),
+            "test_dice": self.test.mean, "test_images": len(self.test.dice), "test_sd_dice": self.test.std,
+            "precision": self.history.precision, "train_seconds": round(self.history.total_seconds, 3),
             "seconds": round(self.seconds, 3),
-            "checkpoint": str(self.run_dir / "best.pt") if self.run_dir is not None else None,
-            "history": {k: v for k, v in self.history.to_dict().items() if k != "seconds"},
+            "checkpoint": str(self.run_dir / BEST) if self.run_dir is not None else None,
+            "history": self.history.to_dict(),
         }
+
+    def report(self) -> str:
+        """A few lines a person reads: what was trained, its best epoch, validation and test Dice, time, files."""
+        history, test = self.history, self.test
+        best = f"epoch {history.best_epoch}" if history.best_epoch is not None else "no validated epoch"
+        lines = [f"Trained {self.name} (recipe {self.config.name}, {self.config.size}x{self.config.size}, precision "
+                 f"{history.precision}) on {self.data}: {len(history)} epochs in {_duration(self.seconds)}.",
+                 f"Best {best}: validation Dice {history.best_val_dice:.4f} (last epoch "
+                 f"{history.val_dice[-1] if len(history) else float('nan'):.4f}).",
+                 f"Test: Dice {test.mean:.4f} ± {test.std:.4f} (mean ± sd over {len(test.dice)} images)."]
+        if self.run_dir is not None:
+            lines.append(f"Checkpoint: {self.run_dir / BEST}; full history: {self.run_dir / HISTORY}")
+        return "\n".join(lines)
+
+
+def _duration(seconds: float) -> str:
+    minutes, rest = divmod(round(seconds), 60)
+    return f"{minutes} min {rest} s" if minutes else f"{seconds:.1f} s"
 
 
 def train_run(model: str | nn.Module, config: str | TrainConfig, *, data: str | Path | None = None,
@@ -65,6 +91,7 @@ def train_run(model: str | nn.Module, config: str | TrainConfig, *, data: str | 
     folder = resolve_dataset(data)
     show = progress and world().is_main
     splits = prepare_split(folder, size=config.size, split=split, progress=show)
+    name = model
     if isinstance(model, str):
         torch.manual_seed(config.seed)
         model = build_model(model, base=config.base, norm=config.norm)
@@ -72,6 +99,12 @@ def train_run(model: str | nn.Module, config: str | TrainConfig, *, data: str | 
                   device=device, progress=progress, callbacks=callbacks)
     test_part = splits["test"] if config.limit_images is None else {
         key: value[:config.limit_images] for key, value in splits["test"].items()}
-    test = evaluate(model, test_part, batch_size=config.eval_batch_size, threshold=config.threshold)
-    return RunResult(model=model, config=config, history=history, test=test, data=folder,
-                     run_dir=Path(out_dir) if out_dir is not None else None, seconds=time.perf_counter() - started)
+    test = evaluate(model, test_part, batch_size=config.eval_batch_size, threshold=config.threshold,
+                    precision=config.precision)
+    result = RunResult(model=model, config=config, history=history, test=test, data=folder,
+                       run_dir=Path(out_dir) if out_dir is not None else None, seconds=time.perf_counter() - started,
+                       name=name if isinstance(name, str) else type(model).__name__)
+    if result.run_dir is not None and world().is_main:
+        with atomic_writer(result.run_dir / HISTORY) as handle:
+            handle.write(json.dumps({**result.summary(), "recipe": config.to_dict()}, indent=1).encode("utf-8"))
+    return result
