@@ -1,10 +1,13 @@
-"""Helpers shared by the benchmark scripts: the machine description and plain-text tables."""
+"""Helpers shared by the benchmark scripts: the machine description, plain-text tables and a busy machine."""
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
 import os
 import platform
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Sequence
 
@@ -36,6 +39,24 @@ def table(headers: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths)) + " |" for row in cells]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
+
+
+def _spin() -> None:
+    while True:
+        pass
+
+
+@contextlib.contextmanager
+def busy_cores(count: int) -> Iterator[None]:
+    """``count`` other processes spinning on a core each for the duration: a machine shared with other work."""
+    spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(count)]
+    for spinner in spinners:
+        spinner.start()
+    try:
+        yield
+    finally:
+        for spinner in spinners:
+            spinner.terminate()
 
 
 def _format(value: object) -> str:

@@ -11,7 +11,6 @@ notebook on 2 cores under that load. It also reports what quick-mode training pr
 from __future__ import annotations
 
 import argparse
-import multiprocessing
 import os
 import sys
 import time
@@ -21,15 +20,10 @@ import nbformat
 from nbclient import NotebookClient
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, table  # noqa: E402
+from common import busy_cores, machine, table  # noqa: E402
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 60
-
-
-def _spin() -> None:
-    while True:
-        pass
 
 
 def run_notebook(path: Path) -> tuple[float, float, str, list[str]]:
@@ -64,19 +58,13 @@ def main() -> int:
     print(machine())
     rows, failures = [], 0
     for load in sorted({0, arguments.load}):
-        spinners = [multiprocessing.Process(target=_spin, daemon=True) for _ in range(load)]
-        for spinner in spinners:
-            spinner.start()
-        try:
+        with busy_cores(load):
             for path in notebooks:
                 runs = [run_notebook(path) for _ in range(arguments.repeat)]
                 wall, slowest, first_line, warnings = max(runs)
                 failures += wall >= TARGET_SECONDS
                 rows.append([path.stem, load, wall, slowest, first_line[:50], "; ".join(warnings) or "none"])
                 print(f"  {path.stem}, {load} busy core(s): {wall:.1f} s", flush=True)
-        finally:
-            for spinner in spinners:
-                spinner.terminate()
     print(table(["notebook", "busy cores", "wall s", "slowest cell s", "slowest cell", "warnings"], rows))
     print(f"target: every notebook under {TARGET_SECONDS} s; {failures} run(s) over it")
     return 1 if failures else 0

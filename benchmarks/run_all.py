@@ -15,7 +15,8 @@ HERE = Path(__file__).resolve().parent
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--skip-montgomery", action="store_true", help="skip the few-minute training comparison")
+    parser.add_argument("--skip-montgomery", action="store_true",
+                        help="skip the few-minute training runs (montgomery_cpu, full_mode_epochs)")
     parser.add_argument("--with-folds", action="store_true",
                         help="add the three-fold comparison of five models (about 45 minutes on 2 CPU cores)")
     arguments = parser.parse_args()
@@ -25,6 +26,8 @@ def main() -> int:
     scripts = [step, ["prepare_data.py"], ["quick_notebooks.py"]]
     if not arguments.skip_montgomery:
         scripts.append(["montgomery_cpu.py"])
+        if not torch.cuda.is_available():
+            scripts.append(["full_mode_epochs.py"])
     if torch.cuda.is_available():
         scripts.append(["montgomery_gpu.py"])
     if arguments.with_folds:

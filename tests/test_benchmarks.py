@@ -79,3 +79,13 @@ def test_quick_notebooks_times_a_notebook_idle_and_under_load(tmp_path: Path) ->
     rows = table_rows(output, "notebook")
     assert [(row[0], row[1]) for row in rows] == [("00_fixture", "0"), ("00_fixture", "1")]
     assert all(float(row[2]) > 0 for row in rows) and "0 run(s) over it" in output, output
+
+
+def test_full_mode_epochs_times_the_course_s_code_and_the_student_s(montgomery_dir: Path, tmp_path: Path) -> None:
+    output = run_script("full_mode_epochs.py", "--data", str(montgomery_dir), "--notebooks", "04_cfcm_training",
+                        "--epochs", "1", "--size", "32", "--limit", "8", "--threads", "1", "--load", "0",
+                        data_root=tmp_path)
+    rows = table_rows(output, "notebook")
+    assert [(row[1], row[2]) for row in rows] == [("course", "1"), ("student", "1")]
+    assert all(float(row[4]) > 0 for row in rows), rows
+    assert rows[0][7] == rows[1][7], f"a right decoder and Dice loss must train as the course's do: {rows}"

@@ -115,3 +115,17 @@ def test_without_a_kernel_the_explorer_is_a_static_figure(trace):
     result = explore_convlstm(trace)
     assert isinstance(result, Figure)
     assert len([axis for axis in result.axes if axis.images]) == STEPS * 7
+
+
+def test_the_trace_steps_through_the_unroll_it_is_given(cell_and_inputs, trace):
+    cell, inputs = cell_and_inputs
+    calls = []
+
+    def counting_unroll(step, xs, state):
+        calls.append(len(xs))
+        return unroll(step, xs, state)
+
+    again = trace_convlstm(cell, inputs, sample=1, run=counting_unroll)
+    assert calls == [STEPS] and torch.equal(again.hidden, trace.hidden) and torch.equal(again.cell, trace.cell)
+    with pytest.raises(ValueError, match="once per input"):
+        trace_convlstm(cell, inputs, run=lambda step, xs, state: unroll(step, xs[:1], state))

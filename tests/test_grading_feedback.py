@@ -157,3 +157,85 @@ def test_one_exercise_number_cannot_name_two_exercises():
 def test_progress_of_an_unknown_notebook_names_the_known_ones():
     with pytest.raises(ValueError, match="no exercises are registered for 'nope'"):
         progress("nope")
+
+
+# ---------------------------------------------------------------------------------------------- whose code runs
+PIECES = "98_pieces_test"
+
+
+@exercise_check(PIECES, 1, "twice", points=1)
+def check_twice(twice) -> str:
+    assert twice(3) == 6, "twice(3) is not 6."
+    return "twice(3) is 6."
+
+
+@exercise_check(PIECES, 2, "four times", points=1)
+def check_four_times(four_times) -> str:
+    assert four_times(3) == 12, "four_times(3) is not 12."
+    return "four_times(3) is 12."
+
+
+def _namespace(twice_body: str) -> dict:
+    """A notebook's (or a library module's) globals: four_times calls twice by name; every call is counted."""
+    scope = {"calls": []}
+    exec(f"def twice(v):\n    calls.append('twice')\n    return {twice_body}\n\n"
+         "def four_times(v):\n    calls.append('four_times')\n    return twice(twice(v))\n", scope)
+    return scope
+
+
+@pytest.fixture
+def pieces():
+    yield
+    for exercise in list(feedback._RESULTS):
+        if exercise.notebook == PIECES:
+            del feedback._RESULTS[exercise]
+
+
+def test_yours_or_reference_runs_yours_only_once_its_check_passed(student_session, pieces, capsys):
+    notebook, course = _namespace("2 * v"), _namespace("v + v")
+    assert feedback.yours_or_reference(notebook["twice"], course["twice"], check_twice) is course["twice"]
+    check_twice(lambda v: v)
+    assert feedback.yours_or_reference(notebook["twice"], course["twice"], check_twice) is course["twice"]
+    check_twice(notebook["twice"])
+    assert feedback.yours_or_reference(notebook["twice"], course["twice"], check_twice) is notebook["twice"]
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Using")]
+    assert lines == ["Using the course's twice: yours has not been checked yet (exercise 1).",
+                     "Using the course's twice: yours has not passed its check yet (exercise 1).",
+                     "Using your twice (exercise 1 passed its check)."]
+
+
+def test_assembled_pieces_replace_each_unfinished_piece_alone(student_session, pieces, capsys):
+    notebook, course = _namespace("v * 3"), _namespace("v + v")  # the student's twice is wrong
+    check_twice(notebook["twice"])
+    check_four_times(lambda v: 4 * v)
+    notebook["calls"].clear()
+    capsys.readouterr()
+    twice, four_times = feedback.assemble((notebook["twice"], course["twice"], check_twice),
+                                          (notebook["four_times"], course["four_times"], check_four_times))
+    assert four_times(1) == 4 and twice(1) == 2
+    assert notebook["calls"] == ["four_times"] and course["calls"] == ["twice", "twice", "twice"], \
+        "the student's four_times must call the course's twice, and the student's twice must not run"
+    assert capsys.readouterr().out == ("Using your four_times (exercise 2 passed its check) and the course's twice "
+                                       "(exercise 1 has not passed its check yet).\n")
+    assert notebook["four_times"].__globals__["twice"] is notebook["twice"], "the notebook's own names are untouched"
+
+
+def test_the_course_s_piece_calls_yours_where_yours_passed(student_session, pieces, capsys):
+    notebook, course = _namespace("2 * v"), _namespace("v + v")
+    check_twice(notebook["twice"])
+    notebook["calls"].clear()
+    capsys.readouterr()
+    _, four_times = feedback.assemble((notebook["twice"], course["twice"], check_twice),
+                                      (notebook["four_times"], course["four_times"], check_four_times))
+    assert four_times(1) == 4 and notebook["calls"] == ["twice", "twice"] and course["calls"] == ["four_times"]
+    assert capsys.readouterr().out == (
+        "Using your twice (exercise 1 passed its check) and the course's four_times (exercise 2 has not been checked "
+        "yet).\n")
+
+
+def test_passed_reads_the_last_result_of_the_check(student_session, pieces, capsys):
+    assert not feedback.passed(check_twice)
+    check_twice(lambda v: v)
+    assert not feedback.passed(check_twice)
+    check_twice(lambda v: 2 * v)
+    assert feedback.passed(check_twice)

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib.nn import CFCM, CFCM18, CFCM34, ConvLSTMCell, Ladder34, ResidualLadder34, build_model
+from course_lib.nn import CFCM, CFCM18, CFCM34, ConvLSTMCell, Ladder34, ResidualLadder34, build_model, decode_hidden
 
 
 def _count(model: nn.Module) -> int:
@@ -112,3 +112,23 @@ def test_residual_ladder_mirrors_the_encoder_block_for_block():
         assert all(block.out_channels == c and block.projection is not None for block in level)
     assert _count(model) == 3_496_609, "the original repository's ladder has 3.5 M parameters at base 16"
     assert _count(model.encoder) == _count(cfcm.encoder)
+
+
+def test_a_cfcm_decodes_with_the_decoder_it_is_given():
+    torch.manual_seed(0)
+    model = CFCM34(base=4).eval()
+    x = torch.randn(2, 1, 32, 32)
+    with torch.no_grad():
+        expected = model(x)
+        torch.testing.assert_close(decode_hidden(model.encoder(x), model.memories, model.handoffs),
+                                   model.decode(model.encoder(x))[1])
+    calls = []
+
+    def decode(stages, memories, handoffs):  # notebook 4's exercise 3, counted
+        calls.append(len(stages))
+        return decode_hidden(stages, memories, handoffs)
+
+    model.decoder = decode
+    with torch.no_grad():
+        torch.testing.assert_close(model(x), expected)
+    assert calls == [4]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_lib.nn import ConvLSTMCell, unroll
+from course_lib.nn import ConvLSTMCell, convlstm, unroll
 
 
 def _sigmoid(v: np.ndarray) -> np.ndarray:
@@ -70,3 +70,30 @@ def test_bad_shapes_are_refused():
         cell(torch.randn(3, 8, 8), cell.zero_state(x))
     with pytest.raises(ValueError, match="empty"):
         unroll(cell, [], cell.zero_state(x))
+
+
+def test_the_step_is_the_four_functions_and_a_cell_computes_with_the_ones_it_is_given():
+    torch.manual_seed(0)
+    cell = ConvLSTMCell(3, 2)
+    x, state = torch.randn(2, 3, 5, 5), (torch.randn(2, 2, 5, 5), torch.randn(2, 2, 5, 5))
+    expected = cell(x, state)
+    i, j, f, o = convlstm.split_gates(cell.conv(torch.cat([x, state[1]], dim=1)))
+    new_cell = convlstm.cell_update(state[0], i, j, f)
+    torch.testing.assert_close(new_cell, expected[1][0])
+    torch.testing.assert_close(convlstm.hidden_state(new_cell, o), expected[0])
+    calls = []
+
+    def step(conv, x, state, forget_bias, activation):  # another implementation of the same step, counted
+        calls.append("step")
+        return convlstm.convlstm_step(conv, x, state, forget_bias=forget_bias, activation=activation)
+
+    def split(features):
+        calls.append("split")
+        return tuple(torch.chunk(features, 4, dim=1))
+
+    cell.step, cell.split = step, split
+    torch.testing.assert_close(cell(x, state), expected)
+    cell.gates(x, state)
+    assert calls == ["step", "split"]
+    with pytest.raises(ValueError, match="multiple of 4"):
+        convlstm.split_gates(torch.zeros(1, 6, 2, 2))

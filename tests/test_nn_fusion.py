@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from course_lib.nn import ConcatFusion, EncoderDecoder, NoFusion, SumFusion
+from course_lib.nn import ConcatFusion, EncoderDecoder, FunctionFusion, NoFusion, SumFusion
 
 
 def test_fusions_on_known_values():
@@ -47,3 +47,30 @@ def test_encoder_decoder_checks_input():
         model(torch.randn(1, 1, 60, 64))
     with pytest.raises(ValueError, match="fusion must be one of"):
         EncoderDecoder(fusion="add")
+
+
+def test_a_fusion_given_as_a_function_builds_the_same_network_as_its_word():
+    def concat_fusion(decoder, skip):
+        return torch.cat([decoder, skip], dim=1)
+
+    def sum_fusion(decoder, skip):
+        return decoder + skip
+
+    x = torch.randn(2, 1, 32, 32)
+    for word, function in (("concat", concat_fusion), ("sum", sum_fusion)):
+        torch.manual_seed(0)
+        named = EncoderDecoder(fusion=word, base=4, depth=3)
+        torch.manual_seed(0)
+        given = EncoderDecoder(fusion=function, base=4, depth=3)
+        assert isinstance(given.fusions[0], FunctionFusion) and given.fusion_name == function.__name__
+        assert _count(given) == _count(named)
+        assert torch.equal(given(x), named(x)), f"{word}: the function's network computes something else"
+    with torch.device("meta"):  # its channel count is found on the meta device too (notebook 2 counts costs there)
+        assert EncoderDecoder(fusion=concat_fusion, base=4, depth=3)(torch.empty(1, 1, 32, 32)).shape == (1, 1, 32, 32)
+
+
+def test_a_fusion_module_is_copied_per_level_and_anything_else_is_refused():
+    model = EncoderDecoder(fusion=ConcatFusion(), base=4, depth=2)
+    assert isinstance(model.fusions[0], ConcatFusion) and model.fusions[0] is not model.fusions[1]
+    with pytest.raises(TypeError, match="function"):
+        EncoderDecoder(fusion=3)

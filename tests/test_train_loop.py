@@ -101,6 +101,8 @@ def test_resume_refuses_a_changed_configuration(data, tmp_path):
     run(data, out_dir=tmp_path, epochs=1)
     with pytest.raises(ValueError, match="lr"):
         run(data, out_dir=tmp_path, epochs=1, lr=0.5, resume=True)
+    history, _ = run(data, out_dir=tmp_path, epochs=1, threads=2, resume=True)  # a thread count is no new recipe
+    assert len(history) == 1
 
 
 def test_checkpoints_hold_only_safe_types_and_best_is_kept(data, tmp_path):
@@ -198,3 +200,20 @@ def test_the_recipe_sets_the_cpu_threads_for_the_run_only(data):
     assert seen == [1], "fit did not train with the recipe's thread count"
     assert torch.get_num_threads() == before, "fit left torch's thread count changed"
     assert get_config("quick").threads == 1, "quick mode trains tiny models: one thread (no spinning on busy cores)"
+    assert get_config("cpu").threads == 1, "the cpu recipe: one thread (two spin against a busy core)"
+
+
+def test_fit_trains_with_the_loss_it_is_given(data):
+    from course_lib.losses import dice_loss
+
+    calls = []
+
+    def counted_dice_loss(probabilities, labels):  # notebook 4 trains with a student's own
+        calls.append(probabilities.shape[0])
+        return dice_loss(probabilities, labels)
+
+    config = get_config("quick", **TINY)
+    plain = fit(tiny_model(), *data, config=config, device="cpu", progress=False)
+    given = fit(tiny_model(), *data, config=config, device="cpu", progress=False, loss=counted_dice_loss)
+    assert sum(calls) == config.epochs * len(data[0]["images"]), "the given loss must score every training image"
+    assert given.same_curves(plain)

@@ -7,7 +7,7 @@ notebook's progress. Importing this package stays cheap (no torch).
 """
 
 from course_lib.grading.core import call_learner, describe, quiet, refusal, require_defined_in_notebook
-from course_lib.grading.feedback import exercise_check, show_progress, yours_or_reference
+from course_lib.grading.feedback import assemble, exercise_check, passed, show_progress, yours_or_reference
 
-__all__ = ["call_learner", "describe", "exercise_check", "quiet", "refusal", "require_defined_in_notebook",
-           "show_progress", "yours_or_reference"]
+__all__ = ["assemble", "call_learner", "describe", "exercise_check", "passed", "quiet", "refusal",
+           "require_defined_in_notebook", "show_progress", "yours_or_reference"]

@@ -9,7 +9,9 @@ still scores zero. Otter-grader's ``grader.check`` (a result object displayed wh
 
 A checker is a function that raises ``AssertionError`` with the diagnosis or returns the line to show on
 success; :func:`exercise_check` turns it into what the test cells call and registers its exercise, so that
-:func:`show_progress` can list every exercise of a notebook as passed, not yet, or not checked. The notebook's
+:func:`show_progress` can list every exercise of a notebook as passed, not yet, or not checked, and so that the
+cells after an exercise run the student's own code once its check has passed, the course's until then
+(:func:`yours_or_reference` for one piece, :func:`assemble` for pieces that call one another). The notebook's
 "Think" questions (``THINKS``) are answered in writing and graded by hand: the table lists them apart, as read by
 the instructor, so that the points a check can give and the points only a person can give are never added up.
 """
@@ -20,6 +22,7 @@ import functools
 import html
 import importlib
 import sys
+import types
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,7 +31,7 @@ from course_lib.grading.isolation import course_pieces
 from course_lib.settings import strict_checks
 
 __all__ = ["Exercise", "Think", "CheckResult", "CheckFailed", "Progress", "exercise_check", "progress",
-           "show_progress", "yours_or_reference", "CHECKER_MODULES", "THINKS"]
+           "show_progress", "yours_or_reference", "assemble", "passed", "CHECKER_MODULES", "THINKS"]
 
 # Which modules hold each notebook's checkers (imported by ``progress`` so that every exercise is listed, run or not).
 CHECKER_MODULES = {
@@ -293,21 +296,100 @@ def progress(notebook: str) -> Progress:
                     THINKS.get(notebook, ()))
 
 
+def _result(check: Callable[..., None]) -> tuple[Exercise, CheckResult | None]:
+    exercise: Exercise = check.exercise  # type: ignore[attr-defined]
+    return exercise, _RESULTS.get(exercise)
+
+
+def passed(check: Callable[..., None]) -> bool:
+    """Whether the exercise of ``check`` (a function made by :func:`exercise_check`) passed in this session."""
+    result = _result(check)[1]
+    return result is not None and result.passed
+
+
+def _why_not(result: CheckResult | None) -> str:
+    return "has not been checked yet" if result is None else "has not passed its check yet"
+
+
 def yours_or_reference(yours: Any, reference: Any, check: Callable[..., None]) -> Any:
     """``yours`` when its exercise's check passed in this session, else ``reference``; a line says which one runs.
 
     The cells after an exercise use the student's own code only once it is known to be right, so a half-finished
     answer never breaks (or silently skews) what follows, and a finished one is seen at work.
     """
-    exercise: Exercise = check.exercise  # type: ignore[attr-defined]
-    result = _RESULTS.get(exercise)
+    exercise, result = _result(check)
     name = getattr(yours, "__name__", None) or getattr(reference, "__name__", "the answer")
     if result is not None and result.passed:
         print(f"Using your {name} (exercise {exercise.number} passed its check).")
         return yours
-    why = "has not been checked yet" if result is None else "has not passed its check yet"
-    print(f"Using the course's {name}: yours {why} (exercise {exercise.number}).")
+    print(f"Using the course's {name}: yours {_why_not(result)} (exercise {exercise.number}).")
     return reference
+
+
+def _listing(words: list[str]) -> str:
+    """'a', 'a and b', 'a, b and c'."""
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def _exercises(numbers: list[int]) -> str:
+    numbers = sorted(set(numbers))
+    return f"exercise{'s' if len(numbers) > 1 else ''} {_listing([str(n) for n in numbers])}"
+
+
+def _wired_together(functions: dict[str, Any]) -> dict[str, Any]:
+    """Each function of ``functions`` copied so that it finds the others under their names instead of its own
+    module's (or notebook's) globals of those names; classes and other callables are left as they are."""
+    scopes: dict[int, dict[str, Any]] = {}
+    wired = {}
+    for name, function in functions.items():
+        if isinstance(function, types.FunctionType):
+            scope = scopes.setdefault(id(function.__globals__), dict(function.__globals__))
+            copy = types.FunctionType(function.__code__, scope, function.__name__, function.__defaults__,
+                                      function.__closure__)
+            copy.__kwdefaults__, copy.__qualname__ = function.__kwdefaults__, function.__qualname__
+            copy.__doc__ = function.__doc__
+            function = copy
+        wired[name] = function
+    for scope in scopes.values():
+        scope.update(wired)
+    return wired
+
+
+def assemble(*pieces: tuple[Any, Any, Callable[..., None]]) -> list[Any]:
+    """Several pieces that call one another by name, each ``(yours, reference, check)``: yours where its check
+    passed in this session, else the course's; one line says whose runs. Returned in the order given.
+
+    A piece finds the chosen others under their names (``yours.__name__``), whoever wrote it: your
+    ``convlstm_step`` calls the course's ``split_gates`` when yours has not passed, and the course's ``dice_loss``
+    calls your ``dice`` when it has. So each unfinished piece is replaced alone, and the rest is still yours. (A
+    piece wrapped by a decorator keeps the names it was written with.)
+    """
+    chosen: dict[str, Any] = {}
+    mine: list[tuple[str, int]] = []
+    theirs: dict[str, list[tuple[str, int]]] = {}
+    for yours, reference, check in pieces:
+        exercise, result = _result(check)
+        name = yours.__name__
+        if result is not None and result.passed:
+            chosen[name] = yours
+            mine.append((name, exercise.number))
+        else:
+            chosen[name] = reference
+            theirs.setdefault(_why_not(result), []).append((name, exercise.number))
+    parts = []
+    if mine:
+        numbers = [number for _, number in mine]
+        parts.append(f"your {_listing([name for name, _ in mine])} ({_exercises(numbers)} passed "
+                     f"{'its check' if len(set(numbers)) == 1 else 'their checks'})")
+    for why, named in theirs.items():
+        numbers = [number for _, number in named]
+        plural = {"has not been checked yet": "have not been checked yet",
+                  "has not passed its check yet": "have not passed their checks yet"}[why]
+        parts.append(f"the course's {_listing([name for name, _ in named])} ({_exercises(numbers)} "
+                     f"{why if len(set(numbers)) == 1 else plural})")
+    print(f"Using {_listing(parts)}.")
+    wired = _wired_together(chosen)
+    return [wired[yours.__name__] for yours, _, _ in pieces]
 
 
 def show_progress(notebook: str) -> None:

@@ -15,7 +15,7 @@ conv + ReLU and a 3x3 conv to the logits. For base b, CFCM34 has 11996 b^2 + 268
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from torch import nn
@@ -24,10 +24,12 @@ from course_lib.nn.blocks import LadderStage, ResNetBlock, check_features, conv_
 from course_lib.nn.convlstm import ConvLSTMCell, State, unroll
 from course_lib.nn.fusion import make_fusion
 
-__all__ = ["ResNetEncoder", "Stages", "decode_coarse_to_fine", "CFCM", "CFCM34", "CFCM18", "Ladder34",
-           "ResidualLadder34", "RESNET34_LAYERS", "RESNET18_LAYERS"]
+__all__ = ["ResNetEncoder", "Stages", "Decoder", "decode_coarse_to_fine", "decode_hidden", "CFCM", "CFCM34", "CFCM18",
+           "Ladder34", "ResidualLadder34", "RESNET34_LAYERS", "RESNET18_LAYERS"]
 
 Stages = list[tuple[torch.Tensor, list[torch.Tensor]]]  # per stage, shallow first: (output, ladder of block outputs)
+# What CFCM's decoder is: (stages, memories, handoffs) -> the head's input, the shallowest memory's last hidden output
+Decoder = Callable[[Stages, Sequence[ConvLSTMCell], Sequence[nn.Module]], torch.Tensor]
 RESNET34_LAYERS = (3, 4, 6, 3)
 RESNET18_LAYERS = (2, 2, 2, 2)
 
@@ -86,6 +88,11 @@ def decode_coarse_to_fine(stages: Stages, memories: Sequence[ConvLSTMCell], hand
     return state
 
 
+def decode_hidden(stages: Stages, memories: Sequence[ConvLSTMCell], handoffs: Sequence[nn.Module]) -> torch.Tensor:
+    """What the head reads: the shallowest memory's last hidden output (notebook 4's exercise 3 returns the same)."""
+    return decode_coarse_to_fine(stages, memories, handoffs)[1]
+
+
 def _head(base: int, num_classes: int) -> nn.Sequential:
     """Last upsampling to the input size and the lab's 3x3 conv + ReLU + 3x3 conv to logits."""
     return nn.Sequential(_up(base, base), conv_same(base, base, 3), nn.ReLU(), conv_same(base, num_classes, 3))
@@ -105,7 +112,8 @@ class CFCM(_SegmentationNet):
 
     Input (N, in_channels, H, W) float, H and W divisible by ``2**len(layers)`` (16 for four stages);
     output LOGITS (N, num_classes, H, W). ``norm`` ("batch" as in the paper, "instance") adds a normalisation
-    before every ReLU of the ResNet blocks (the lab leaves it out).
+    before every ReLU of the ResNet blocks (the lab leaves it out). ``decoder`` is the function that decodes
+    (:func:`decode_hidden`); notebook 4 sets it to a student's own and trains with it.
     """
 
     def __init__(self, layers: Sequence[int], num_classes: int = 1, in_channels: int = 1, base: int = 64,
@@ -118,6 +126,7 @@ class CFCM(_SegmentationNet):
         self.handoffs = nn.ModuleList(_up(2 * channels[k + 1], 2 * channels[k]) for k in range(len(channels) - 1))
         self.head = _head(base, num_classes)
         init_like_tensorflow(self)
+        self.decoder: Decoder = decode_hidden
 
     def decode(self, stages: Stages) -> State:
         """The final (cell, hidden) of the shallowest memory for the encoder's ``stages``."""
@@ -125,8 +134,7 @@ class CFCM(_SegmentationNet):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         self._check(x)
-        _, hidden = self.decode(self.encoder(x))
-        return self.head(hidden)
+        return self.head(self.decoder(self.encoder(x), self.memories, self.handoffs))
 
 
 class CFCM34(CFCM):

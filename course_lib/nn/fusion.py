@@ -2,17 +2,25 @@
 
 Every fusion is ``forward(decoder, skip) -> fused`` on (N, C, H, W) tensors at the same resolution, and
 ``out_channels(decoder_channels, skip_channels)`` says how many channels the result has, so the layer after
-it can be built for any fusion.
+it can be built for any fusion. A fusion is named by a word ("none", "concat", "sum") or given as a function
+``fuse(decoder, skip)``, e.g. one written in notebook 2, which :class:`FunctionFusion` makes into such a module.
 """
 
 from __future__ import annotations
+
+import copy
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
 from course_lib.nn.blocks import check_features, conv_same, make_norm
 
-__all__ = ["NoFusion", "ConcatFusion", "SumFusion", "make_fusion", "EncoderDecoder", "FUSIONS"]
+__all__ = ["NoFusion", "ConcatFusion", "SumFusion", "FunctionFusion", "Fusion", "make_fusion", "EncoderDecoder",
+           "FUSIONS"]
+
+# What a network's ``fusion`` argument takes: a name in FUSIONS, a fusion module, or a function (decoder, skip) -> fused.
+Fusion = str | nn.Module | Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def _check_pair(decoder: torch.Tensor, skip: torch.Tensor, where: str, same_channels: bool) -> None:
@@ -61,14 +69,50 @@ class SumFusion(nn.Module):
         return decoder + skip
 
 
+class FunctionFusion(nn.Module):
+    """A fusion given as a function ``fuse(decoder, skip) -> fused``, such as notebook 2's ``concat_fusion``.
+
+    Its channel count is found by calling the function once on two 1 x 1 maps of zeros, so the layer after it is
+    built for whatever the function does.
+    """
+
+    def __init__(self, function: Callable[[torch.Tensor, torch.Tensor], torch.Tensor]) -> None:
+        super().__init__()
+        self.function = function
+
+    def out_channels(self, decoder_channels: int, skip_channels: int) -> int:
+        return int(self.function(torch.zeros(1, decoder_channels, 1, 1), torch.zeros(1, skip_channels, 1, 1)).shape[1])
+
+    def forward(self, decoder: torch.Tensor, skip: torch.Tensor) -> torch.Tensor:
+        return self.function(decoder, skip)
+
+    def extra_repr(self) -> str:
+        return getattr(self.function, "__name__", repr(self.function))
+
+
 FUSIONS: dict[str, type[nn.Module]] = {"none": NoFusion, "concat": ConcatFusion, "sum": SumFusion}
 
 
-def make_fusion(fusion: str) -> nn.Module:
-    """The fusion module named ``fusion``: "none", "concat" or "sum"."""
-    if fusion not in FUSIONS:
-        raise ValueError(f"fusion must be one of {sorted(FUSIONS)}, got {fusion!r}")
-    return FUSIONS[fusion]()
+def fusion_name(fusion: Fusion) -> str:
+    """What error messages call ``fusion``: its word, or the name of its function or module."""
+    if isinstance(fusion, str):
+        return fusion
+    return getattr(fusion, "__name__", type(fusion).__name__)
+
+
+def make_fusion(fusion: Fusion) -> nn.Module:
+    """A fusion module: the one named ``fusion`` ("none", "concat" or "sum"), a copy of a fusion module (one per
+    level, so none shares weights), or a :class:`FunctionFusion` around a function ``fuse(decoder, skip)``."""
+    if isinstance(fusion, str):
+        if fusion not in FUSIONS:
+            raise ValueError(f"fusion must be one of {sorted(FUSIONS)}, got {fusion!r}")
+        return FUSIONS[fusion]()
+    if isinstance(fusion, nn.Module) and hasattr(fusion, "out_channels"):
+        return copy.deepcopy(fusion)
+    if callable(fusion):
+        return FunctionFusion(fusion)
+    raise TypeError(f"fusion must be one of {sorted(FUSIONS)}, a fusion module or a function (decoder, skip) -> "
+                    f"fused; got {type(fusion).__name__}")
 
 
 def _double_conv(in_channels: int, out_channels: int, norm: str | None) -> nn.Sequential:
@@ -80,22 +124,23 @@ def _double_conv(in_channels: int, out_channels: int, norm: str | None) -> nn.Se
 
 
 class EncoderDecoder(nn.Module):
-    """A small U-shaped network for notebook 2 whose skip fusion is chosen by one word.
+    """A small U-shaped network for notebook 2 whose skip fusion is chosen by one word (or given as a function).
 
     Encoder: ``depth`` levels of two 3x3 conv + ReLU at ``base * 2**level`` channels, 2x2 max-pool between
     them, then a bottleneck at ``base * 2**depth``. Decoder: per level a 2x2 stride-2 transposed conv + ReLU
-    back to that level's channels, the fusion with the encoder's features at that level, two 3x3 conv + ReLU;
-    a final 1x1 conv gives logits. ``norm`` ("batch" or "instance") puts a normalisation before every ReLU of the
+    back to that level's channels, the fusion with the encoder's features at that level (``fusion``: a word, a
+    fusion module or a function ``fuse(decoder, skip)``; see :func:`make_fusion`), two 3x3 conv + ReLU; a final
+    1x1 conv gives logits. ``norm`` ("batch" or "instance") puts a normalisation before every ReLU of the
     double convolutions (without one, the no-skip network often stalls on one class in short runs). Input (N, in_channels, H, W)
     with H, W divisible by ``2**depth``; output logits (N, num_classes, H, W).
     """
 
-    def __init__(self, fusion: str = "none", in_channels: int = 1, num_classes: int = 1, base: int = 16,
+    def __init__(self, fusion: Fusion = "none", in_channels: int = 1, num_classes: int = 1, base: int = 16,
                  depth: int = 3, norm: str | None = None) -> None:
         super().__init__()
         if depth < 1:
             raise ValueError(f"EncoderDecoder: depth must be at least 1, got {depth}")
-        self.fusion_name, self.in_channels, self.depth = fusion, in_channels, depth
+        self.fusion_name, self.in_channels, self.depth = fusion_name(fusion), in_channels, depth
         widths = [base * 2**level for level in range(depth + 1)]
         self.down = nn.ModuleList()
         previous = in_channels

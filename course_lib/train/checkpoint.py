@@ -169,7 +169,9 @@ def resume(run: "Run", verbose: bool) -> int:
         return 1
     state, path = found
     saved = {**TrainConfig().to_dict(), **state.get("config", {})}  # a field newer than the file: its default
-    differences = sorted(k for k, v in run.config.to_dict().items() if saved.get(k) != v and k != "name")
+    # the name labels a recipe and the thread count is the machine's business: neither changes what the run trains
+    differences = sorted(k for k, v in run.config.to_dict().items()
+                         if saved.get(k) != v and k not in ("name", "threads"))
     if differences:
         detail = ", ".join(f"{k}: saved {saved.get(k)!r} vs now {getattr(run.config, k)!r}" for k in differences)
         raise ValueError(f"cannot resume from {path}: the configuration changed ({detail}); "

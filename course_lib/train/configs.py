@@ -17,7 +17,10 @@ The recipes and why each value was chosen:
   (batch norm's running statistics at batch 4 made validation alone dip, to 0.79); AdamW one-cycle to 2e-3 with
   the gradient's norm clipped to 1 (without clipping the gradients grew 1000-fold at the peak and the run
   diverged; at a peak of 3e-3, even clipped, two seeds of five fell 0.05 below their best); affine warps without
-  flips; batch 4 rather than 8 (twice the updates for the same epoch time on one thread); 30 epochs.
+  flips; batch 4 rather than 8 (twice the updates for the same epoch time on one thread); 30 epochs. One CPU
+  thread: where another process keeps one of two cores busy, two threads spin against each other (measured with
+  benchmarks/full_mode_epochs.py: notebook 4's CFCM34 took 197 s per epoch with two threads, 52 s with one;
+  RESULTS.md section 5b); on an idle two-core machine a second thread would be at most about twice as fast.
 * ``quick``: CI and grading. 32x32, base 4, 16 images, 2 epochs; every code path (schedule, augmentation,
   validation, checkpoints) still runs, in a few seconds. One CPU thread: on tensors this small a second thread
   saves nothing, and where another process keeps a core busy two threads spin against each other (measured
@@ -136,6 +139,7 @@ CONFIGS: dict[str, TrainConfig] = {
         schedule="onecycle",
         augment=True,  # affine warps, no flips: the largest fall below the best shrank (RESULTS section 6)
         max_grad_norm=1.0,  # the one-cycle peak sent gradient norms from ~1 to 700 and the run diverged
+        threads=1,  # two threads on a busy 2-core machine: about 4 times slower per epoch (RESULTS section 5b)
     ),
     "quick": TrainConfig(
         name="quick", size=32, base=4, norm="instance", batch_size=4, epochs=2, lr=3e-3, max_grad_norm=1.0,

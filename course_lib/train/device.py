@@ -47,7 +47,7 @@ def describe_device(device: torch.device, chosen: bool = True) -> str:
     if device.type == "mps":
         return f"Training on the Apple GPU (MPS), {how}."
     threads = torch.get_num_threads()
-    message = f"Training on the CPU ({threads} threads), {how}."
+    message = f"Training on the CPU ({threads} thread{'' if threads == 1 else 's'}), {how}."
     return message + " " + COLAB_GPU_HINT if chosen else message
 
 

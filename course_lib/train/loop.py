@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from course_lib.losses import dice
+from course_lib.losses import dice, dice_loss
 from course_lib.metrics import boundary_f_score
 from course_lib.train import checkpoint
 from course_lib.train.augment import augment_batch
@@ -33,7 +33,7 @@ from course_lib.train.distributed import World, world
 from course_lib.train.health import HealthWatch
 from course_lib.train.results import Evaluation, History
 from course_lib.train.schedule import learning_rate
-from course_lib.train.steps import train_step, validate
+from course_lib.train.steps import Loss, train_step, validate
 
 __all__ = ["Run", "fit", "evaluate", "EpochCallback"]
 
@@ -59,6 +59,7 @@ class Run:
     run_dir: Path | None
     world: World
     history: History
+    loss: Loss  # what training minimises: (probabilities, labels) -> 0-d tensor
     best_weights: dict[str, torch.Tensor] | None = None
 
     @property
@@ -77,21 +78,23 @@ class Run:
 
 def fit(model: nn.Module, train: Mapping[str, Any], val: Mapping[str, Any], *, config: str | TrainConfig = "quick",
         out_dir: str | Path | None = None, resume: bool = False, device: str | torch.device | None = None,
-        progress: bool = True, callbacks: Sequence[EpochCallback] = ()) -> History:
+        progress: bool = True, callbacks: Sequence[EpochCallback] = (), loss: Loss = dice_loss) -> History:
     """Train ``model`` on ``train``, validate on ``val`` each epoch, end with the best validation weights in it.
 
     ``train`` and ``val``: dicts with 'images' and 'labels', float32 arrays (N, H, W), labels in {0, 1} (as
     ``course_lib.data.prepare_split`` gives them). ``model`` maps (N, 1, H, W) to logits (N, 1, H, W).
     ``config``: a recipe name or TrainConfig. ``out_dir``: where ``last.pt``/``previous.pt``/``best.pt`` go (None:
     no checkpoints); ``resume=True`` continues from the newest good one there. ``progress`` shows a bar per
-    epoch; ``callbacks`` (see ``EpochCallback``) draw curves, print lines or stop early. Nine parameters: the
-    three things a run trains on and the six a learner changes; grouping them would only hide them.
+    epoch; ``callbacks`` (see ``EpochCallback``) draw curves, print lines or stop early. ``loss`` is what training
+    minimises, ``(probabilities, labels) -> 0-d tensor`` (the course's Dice loss; notebook 4 passes a student's own;
+    validation always scores with the course's Dice). Ten parameters: the three things a run trains on and the seven
+    a learner changes; grouping them would only hide them.
     """
     config = get_config(config)
     if resume and out_dir is None:
         raise ValueError("fit(resume=True) needs out_dir: the folder holding the checkpoints to resume from")
     with _cpu_threads(config.threads):
-        run = _start(model, train, val, config, out_dir, device, progress)
+        run = _start(model, train, val, config, out_dir, device, progress, loss)
         first = checkpoint.resume(run, progress and run.world.is_main) if resume else 1
         run.history.precision = _precision_record(run.history.precision, run.precision.name)
         health = HealthWatch(config)
@@ -114,7 +117,7 @@ def _precision_record(earlier: str | None, now: str) -> str:
 
 
 def _start(model: nn.Module, train: Mapping[str, Any], val: Mapping[str, Any], config: TrainConfig,
-           out_dir: str | Path | None, device: str | torch.device | None, progress: bool) -> Run:
+           out_dir: str | Path | None, device: str | torch.device | None, progress: bool, loss: Loss) -> Run:
     """The Run before its first epoch: device, precision, tensors, optimiser (seeded by the recipe)."""
     here = world()
     device = here.device(choose_device(device, verbose=progress and here.is_main))
@@ -131,7 +134,7 @@ def _start(model: nn.Module, train: Mapping[str, Any], val: Mapping[str, Any], c
     return Run(model=model, network=here.wrap(model, device), optimizer=optimizer, scaler=scaler,
                precision=precision, config=config, train=_place(train_x, train_y, device),
                val=_place(val_x, val_y, device), run_dir=Path(out_dir) if out_dir is not None else None, world=here,
-               history=History())
+               history=History(), loss=loss)
 
 
 def _one_epoch(run: Run, epoch: int, health: HealthWatch, callbacks: Sequence[EpochCallback], progress: bool) -> bool:
@@ -172,7 +175,7 @@ def _train_one_epoch(run: Run, epoch: int, progress: bool) -> tuple[float, float
         for group in run.optimizer.param_groups:
             group["lr"] = lr
         loss, probabilities = train_step(run.network, run.optimizer, x, y, precision=run.precision,
-                                         scaler=run.scaler, max_grad_norm=config.max_grad_norm)
+                                         scaler=run.scaler, max_grad_norm=config.max_grad_norm, loss=run.loss)
         with torch.no_grad():
             totals += torch.stack([loss * x.shape[0], dice((probabilities > config.threshold).float(), y).sum(),
                                    torch.tensor(float(x.shape[0]), device=totals.device)])

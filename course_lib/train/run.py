@@ -18,12 +18,14 @@ from torch import nn
 
 from course_lib.atomic import atomic_writer
 from course_lib.data import prepare_split, resolve_dataset
+from course_lib.losses import dice_loss
 from course_lib.nn import build_model
 from course_lib.train.checkpoint import BEST
 from course_lib.train.configs import TrainConfig, get_config
 from course_lib.train.distributed import world
 from course_lib.train.loop import EpochCallback, evaluate, fit
 from course_lib.train.results import Evaluation, History
+from course_lib.train.steps import Loss
 
 __all__ = ["HISTORY", "RunResult", "train_run"]
 
@@ -78,7 +80,7 @@ def _duration(seconds: float) -> str:
 def train_run(model: str | nn.Module, config: str | TrainConfig, *, data: str | Path | None = None,
               split: Mapping[str, Sequence[str]] | None = None, out_dir: str | Path | None = None,
               resume: bool = False, device: str | torch.device | None = None, progress: bool = True,
-              callbacks: Sequence[EpochCallback] = ()) -> RunResult:
+              callbacks: Sequence[EpochCallback] = (), loss: Loss = dice_loss) -> RunResult:
     """Train ``model`` with the recipe ``config`` and score it on the test part; see the module docstring.
 
     ``model``: a name in ``course_lib.nn.MODELS`` (built at the recipe's width, seeded by the recipe) or a module
@@ -96,7 +98,7 @@ def train_run(model: str | nn.Module, config: str | TrainConfig, *, data: str | 
         torch.manual_seed(config.seed)
         model = build_model(model, base=config.base, norm=config.norm)
     history = fit(model, splits["train"], splits["val"], config=config, out_dir=out_dir, resume=resume,
-                  device=device, progress=progress, callbacks=callbacks)
+                  device=device, progress=progress, callbacks=callbacks, loss=loss)
     test_part = splits["test"] if config.limit_images is None else {
         key: value[:config.limit_images] for key, value in splits["test"].items()}
     test = evaluate(model, test_part, batch_size=config.eval_batch_size, threshold=config.threshold,

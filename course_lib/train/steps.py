@@ -9,6 +9,7 @@ plain version is what a reader sees first.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -17,35 +18,38 @@ from torch import nn
 from course_lib.losses import dice, dice_loss
 from course_lib.train.device import Precision
 
-__all__ = ["FP32", "train_step", "Validation", "validate"]
+__all__ = ["FP32", "Loss", "train_step", "Validation", "validate"]
 
 FP32 = Precision(torch.device("cpu"), None, False)  # plain float32: what a CPU (and the exercise) uses
+# What training minimises: (probabilities, labels), both (N, 1, H, W), -> a 0-d tensor. The course's is dice_loss.
+Loss = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
 
 
 def train_step(model: nn.Module, optimizer: torch.optim.Optimizer, images: torch.Tensor, labels: torch.Tensor, *,
                precision: Precision = FP32, scaler: torch.amp.GradScaler | None = None,
-               max_grad_norm: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+               max_grad_norm: float | None = None, loss: Loss = dice_loss) -> tuple[torch.Tensor, torch.Tensor]:
     """One optimisation step on a batch (N, 1, H, W); returns the loss and the probabilities, both detached.
 
     ``precision`` runs the forward pass under autocast, ``scaler`` scales an fp16 loss, and ``max_grad_norm``
-    clips the gradients' total norm before the update (all off by default).
+    clips the gradients' total norm before the update (all off by default). ``loss`` is what is minimised (notebook 4
+    trains with a student's own Dice loss).
     """
     optimizer.zero_grad(set_to_none=True)
     with precision.autocast():
         logits = model(images)
     probabilities = torch.sigmoid(logits.float())
-    loss = dice_loss(probabilities, labels)
+    value = loss(probabilities, labels)
     if scaler is not None and scaler.is_enabled():
-        scaler.scale(loss).backward()
+        scaler.scale(value).backward()
         scaler.unscale_(optimizer)
         _clip(model, max_grad_norm)
         scaler.step(optimizer)
         scaler.update()
     else:
-        loss.backward()
+        value.backward()
         _clip(model, max_grad_norm)
         optimizer.step()
-    return loss.detach(), probabilities.detach()
+    return value.detach(), probabilities.detach()
 
 
 def _clip(model: nn.Module, max_grad_norm: float | None) -> None:

@@ -10,7 +10,7 @@ imported only inside the functions that need it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from course_lib.nn import ConvLSTMCell
+from course_lib.nn import ConvLSTMCell, unroll
 from course_lib.viz.notebook import PanelWithPicture, figure_png, widgets_usable
 
 # What each map is called in the figures, in the order the step figure shows them.
@@ -108,12 +108,14 @@ def _as_sequence(inputs: torch.Tensor | Sequence[torch.Tensor], sample: int) -> 
 
 @torch.no_grad()
 def trace_convlstm(cell: ConvLSTMCell, inputs: torch.Tensor | Sequence[torch.Tensor],
-                   state: tuple[torch.Tensor, torch.Tensor] | None = None, sample: int = 0) -> ConvLSTMTrace:
+                   state: tuple[torch.Tensor, torch.Tensor] | None = None, sample: int = 0,
+                   run: Callable[..., Any] = unroll) -> ConvLSTMTrace:
     """Run ``cell`` (a ``course_lib.nn.ConvLSTMCell``) over ``inputs`` and record every intermediate map.
 
     ``inputs``: a sequence of T feature maps (N, C_in, H, W) (or one (T, [N,] C_in, H, W) tensor);
     only batch element ``sample`` is traced. ``state``: (cell, hidden), each (N, C, H, W); zeros if None.
-    The cell computes everything itself: its gates with ``cell.gates``, its new state with ``cell(x, state)``.
+    The cell computes everything itself: its gates with ``cell.gates``, its new state with ``cell(x, state)``;
+    ``run(cell, inputs, state)`` (``course_lib.nn.unroll``, or notebook 3's own) carries the state along the sequence.
     """
     if not isinstance(cell, ConvLSTMCell):
         raise TypeError(f"cell: expected a course_lib.nn.ConvLSTMCell, got {type(cell).__name__}")
@@ -123,16 +125,23 @@ def trace_convlstm(cell: ConvLSTMCell, inputs: torch.Tensor | Sequence[torch.Ten
     else:
         state = (state[0][sample:sample + 1], state[1][sample:sample + 1])
     records: dict[str, list[torch.Tensor]] = {name: [] for name in ConvLSTMTrace.__dataclass_fields__}
-    for x in sequence:
-        gates = cell.gates(x, state)
+
+    def recorded_step(x: torch.Tensor, previous: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, Any]:
+        gates = cell.gates(x, previous)
         records["inputs"].append(x[0])
-        records["previous_cell"].append(state[0][0])
-        records["previous_hidden"].append(state[1][0])
+        records["previous_cell"].append(previous[0][0])
+        records["previous_hidden"].append(previous[1][0])
         for name, value in zip(("input_gate", "update", "forget_gate", "output_gate"), gates):
             records[name].append(value[0])
-        _, state = cell(x, state)
-        records["cell"].append(state[0][0])
-        records["hidden"].append(state[1][0])
+        output, new = cell(x, previous)
+        records["cell"].append(new[0][0])
+        records["hidden"].append(new[1][0])
+        return output, new
+
+    run(recorded_step, sequence, state)
+    if len(records["hidden"]) != len(sequence):
+        raise ValueError(f"run stepped the cell {len(records['hidden'])} times over a sequence of {len(sequence)}: "
+                         "it must call cell(x, state) once per input, in order")
     return ConvLSTMTrace(**{name: torch.stack(maps).float().cpu() for name, maps in records.items()})
 
 
