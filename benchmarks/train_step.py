@@ -16,10 +16,8 @@ import json
 import resource
 import subprocess
 import sys
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, table  # noqa: E402
+from common import machine, table
 
 MODES = ("fp32", "optimised")
 

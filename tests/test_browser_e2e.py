@@ -42,11 +42,11 @@ import nbformat
 import pytest
 from PIL import Image
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT / "tools"))
+REPO_ROOT = repository_root()
 
-from embed_figures import figure_cells  # noqa: E402 - tools/ is not a package
-from grade_class import grade_class  # noqa: E402
+from course_lib.instructor.class_grading import grade_class
+from course_lib.settings import repository_root
+from embed_figures import figure_cells  # tools/embed_figures.py (conftest puts tools/ on the import path)
 from grading_helpers import (FIXTURE_RELEASE, FIXTURE_SOLUTIONS, filled_with_solutions, is_test,  # noqa: E402
                              is_written_answer, read, with_answers, write_submission)
 

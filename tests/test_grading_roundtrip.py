@@ -5,7 +5,7 @@ generate_assignment; four submissions zipped as an LMS download and collected wi
 (the Colab route): the solutions filled into the release (full marks), the untouched release (zero), the
 release with its visible tests gutted to `pass` (still zero: nbgrader restores the tests from the gradebook), and
 the solutions with an early exercise wrong or unstarted while the later answers that call it are right (only the
-early exercise scores zero: each exercise is graded on its own); then tools/grade_class.py autogrades the four in
+early exercise scores zero: each exercise is graded on its own); then class grading (tools/grade_class.py) autogrades the four in
 parallel workers, generates feedback and exports grades.csv.
 
 `nbgrader validate` (source passes) and `validate --invert` (release fails every test) run on the fixture
@@ -27,9 +27,9 @@ import nbformat
 import pytest
 
 from grading_helpers import (FIXTURE_SOLUTIONS, REPO_ROOT, filled_with_solutions, grade_id, is_solution, is_test,
-                             is_written_answer, read, with_visible_tests_gutted)  # first: puts tools/ on sys.path
-from grade_class import ClassReport, grade_class  # noqa: E402 - tools/grade_class.py
-from nbgrader_course import CourseDir, find_assignments  # noqa: E402 - tools/nbgrader_course.py
+                             is_written_answer, read, with_visible_tests_gutted)
+from course_lib.instructor.class_grading import ClassReport, grade_class
+from course_lib.instructor.course import CourseDir, find_assignments
 
 SOURCES = {"course": REPO_ROOT / "solutions", "fixture": FIXTURE_SOLUTIONS}
 CASES = [(kind, name) for kind, solutions in SOURCES.items() for name in find_assignments(solutions)]

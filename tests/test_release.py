@@ -13,8 +13,8 @@ import nbformat
 import pytest
 
 from grading_helpers import FIXTURE_RELEASE, FIXTURE_SOLUTIONS, REPO_ROOT, grade_id, is_solution, is_test, read
-from nbgrader_course import find_assignments
-from release import TypedAnswersError, generate_release
+from course_lib.instructor.course import find_assignments
+from course_lib.instructor.release import TypedAnswersError, generate_release
 
 SOURCES = {"course": (REPO_ROOT / "solutions", REPO_ROOT / "notebooks"),
            "fixture": (FIXTURE_SOLUTIONS, FIXTURE_RELEASE)}

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT / "tools"))
+import start_lab  # tools/start_lab.py (conftest puts tools/ on the import path)
+from course_lib.settings import repository_root
 
-import start_lab  # noqa: E402
+REPO_ROOT = repository_root()
 
 
 def test_student_launch_switches_nbgrader_off_for_that_process_only(tmp_path):
@@ -36,9 +36,10 @@ def test_student_launch_switches_nbgrader_off_for_that_process_only(tmp_path):
     assert launch.url == "http://localhost:8999/lab?token=t0k"
 
 
-def test_instructor_launch_keeps_nbgrader(tmp_path):
+def test_instructor_launch_keeps_nbgrader_and_guards_its_generate_button(tmp_path):
     launch = start_lab.build_launch("instructor", REPO_ROOT, 8999, open_browser=True, private_config_dir=tmp_path)
-    assert not any("jpserver_extensions" in a for a in launch.argv)
+    switched = [a for a in launch.argv if "jpserver_extensions" in a]
+    assert switched == [f"--ServerApp.jpserver_extensions={start_lab.GENERATE_GUARD}=True"], switched
     page_config = json.loads((tmp_path / "instructor" / "labconfig" / "page_config.json").read_text())
     assert start_lab.NBGRADER_LAB_EXTENSION not in page_config["disabledExtensions"]
 

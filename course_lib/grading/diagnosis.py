@@ -31,7 +31,7 @@ from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 
-__all__ = ["Kind", "Diagnosis", "Finding", "diagnose", "MIME_TYPE", "VERSION", "CAUSE_WORDS"]
+__all__ = ["Kind", "Diagnosis", "Finding", "diagnose", "cause_key", "MIME_TYPE", "VERSION", "CAUSE_WORDS"]
 
 MIME_TYPE = "application/vnd.cfcm-course.diagnosis+json"
 VERSION = 1
@@ -65,8 +65,7 @@ class Diagnosis:
 
     @property
     def key(self) -> tuple[str, str]:
-        """What makes two failures "the same": their kind and their cause with any number in it masked."""
-        return self.kind.value, re.sub(r"\d+(\.\d+)?(e[+-]?\d+)?", "#", self.cause)
+        return cause_key(self.kind, self.cause)
 
     def record(self) -> dict[str, Any]:
         """The JSON payload written into the graded notebook."""
@@ -87,6 +86,11 @@ class Diagnosis:
 
     def with_detail(self, detail: str) -> Diagnosis:
         return replace(self, detail=detail)
+
+
+def cause_key(kind: Kind, cause: str) -> tuple[str, str]:
+    """What makes two failures "the same": their kind and their cause with any number in it masked."""
+    return kind.value, re.sub(r"\d+(\.\d+)?(e[+-]?\d+)?", "#", cause)
 
 
 class Finding(AssertionError):
@@ -201,6 +205,6 @@ def _summary(match: re.Match[str], holes: list[ast.expr]) -> str:
         pieces += [match.string[position:start], text if _keeps(hole, text) else ELIDED]
         position = end
     summary = " ".join("".join([*pieces, match.string[position:]]).split())
-    summary = re.sub(rf"{ELIDED}(\s*{ELIDED})*", ELIDED, summary)  # runs of elided values read as one
+    summary = re.sub(rf"{ELIDED}(\s*{ELIDED}|\.\.\.)*", ELIDED, summary)  # runs of elided values read as one
     summary = re.sub(rf"{ELIDED}\s+(?=[.,;:)])", ELIDED, summary)
     return re.sub(rf"^{ELIDED}[\s:;,]*", "", summary).strip() or summary
