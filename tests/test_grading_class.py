@@ -222,5 +222,5 @@ def test_written_answers_awaiting_manual_grading_read_as_awaiting_never_as_zero(
     notebooks = [NotebookRow("a", s, 1.0, 3.0, GRADED, 1.0) for s in ("ann", "bob")]
     notebooks.append(NotebookRow("a", "dan", None, None, NotebookStatus.not_graded("not a notebook"), 0.0))
     page = report_html(notebooks, list(stats.values()))
-    assert "awaiting manual grading: 2 of 3" in page and "0 / 1" not in page
+    assert "awaiting manual grading: 2 of 3" in page and "<td>0.00 / 1</td>" not in page
     assert "written answers awaiting manual grading" in page and "Not graded (1)" in page
