@@ -74,12 +74,11 @@ def loop(tmp_path_factory):
 def test_formgrader_sees_the_class_autograded_with_no_generate_click(loop):
     from nbgrader.apps.api import NbGraderAPI
     from nbgrader.coursedir import CourseDirectory
-    from traitlets.config import Config
+    from traitlets.config.loader import PyFileConfigLoader
 
     _, course, report = loop
     assert report.failures == [] and report.recorded_in == course.root
-    config = Config()
-    config.CourseDirectory.root = str(course.root)
+    config = PyFileConfigLoader("nbgrader_config.py", path=str(course.root)).load_config()  # what formgrader reads
     api = NbGraderAPI(CourseDirectory(config=config), config=config)
     assert [a["name"] for a in api.get_assignments()] == [NAME]
     submissions = {s["student"]: s for s in api.get_submissions(NAME)}

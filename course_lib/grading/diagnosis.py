@@ -38,6 +38,7 @@ VERSION = 1
 # A placeholder of a checker's f-string keeps its text in the cause when its name holds one of these words.
 CAUSE_WORDS = ("slip", "advice", "hint", "diagnosis", "guess", "instead")
 ELIDED = "…"
+CASE_WORDS = 40  # characters before the first ": " that name a failing case ("CropActualImage, …"), not a cause
 PLAIN_WORDS = 40  # characters: a placeholder's text this short, without digits or brackets, reads as words
 
 
@@ -157,20 +158,26 @@ def _message_node(filename: str, line: int) -> ast.expr | None:
     return min(found, key=lambda item: item[0])[1] if found else None
 
 
-def _keeps(expression: ast.expr, text: str) -> bool:
-    """Whether a placeholder's text belongs to the cause: it is named as one (a name, or a called function's name,
-    holding one of CAUSE_WORDS), or it is a few plain words (no digit, bracket or quote: not a case or a value)."""
+def _named_cause(expression: ast.expr) -> bool:
+    """Whether a placeholder is named as a cause: a name, or a called function's name, holding one of CAUSE_WORDS."""
     target = expression.func if isinstance(expression, ast.Call) else expression
     name = target.id if isinstance(target, ast.Name) else target.attr if isinstance(target, ast.Attribute) else ""
+    return any(word in name.lower() for word in CAUSE_WORDS)
+
+
+def _keeps(expression: ast.expr, text: str) -> bool:
+    """Whether a placeholder's text belongs to the cause: it is named as one, or it is a few plain words (no digit,
+    bracket or quote: not a case or a value)."""
     plain = len(text) <= PLAIN_WORDS and not re.search(r"[\d()\[\]{}'\"`=<>]", text.replace("'s ", " "))
-    return any(word in name.lower() for word in CAUSE_WORDS) or (plain and bool(text.strip()))
+    return _named_cause(expression) or (plain and bool(text.strip()))
 
 
 def _template(node: ast.expr, names: dict[str, Any]) -> tuple[str, list[ast.expr]]:
     """(a regular expression the message matches, the placeholders in the order of its groups).
 
     A placeholder that is a plain name of a string in ``names`` (the raising frame's locals) matches that string
-    exactly; any other matches as little as it can, but never ends inside a number ("3" of "3.47").
+    exactly; any other matches as little as it can (at least one character, unless it is named as a cause, which
+    may be empty), but never ends inside a number ("3" of "3.47").
     """
     holes: list[ast.expr] = []
 
@@ -179,7 +186,9 @@ def _template(node: ast.expr, names: dict[str, Any]) -> tuple[str, list[ast.expr
         holes.append(value)
         plain = isinstance(part, ast.FormattedValue) and part.conversion == -1 and part.format_spec is None
         known = names.get(value.id) if plain and isinstance(value, ast.Name) else None
-        return f"({re.escape(known)})" if isinstance(known, str) else r"(.*?)(?!(?<=\d)[.,]\d)"
+        if isinstance(known, str):
+            return f"({re.escape(known)})"
+        return rf"(.{'*' if _named_cause(value) else '+'}?)(?!(?<=[\d.,])\d)(?!(?<=\d)[.,]\d)"
 
     def walk(part: ast.expr) -> str:
         if isinstance(part, ast.Constant) and isinstance(part.value, str):
@@ -207,4 +216,7 @@ def _summary(match: re.Match[str], holes: list[ast.expr]) -> str:
     summary = " ".join("".join([*pieces, match.string[position:]]).split())
     summary = re.sub(rf"{ELIDED}(\s*{ELIDED}|\.\.\.)*", ELIDED, summary)  # runs of elided values read as one
     summary = re.sub(rf"{ELIDED}\s+(?=[.,;:)])", ELIDED, summary)
+    case, colon, rest = summary.partition(": ")  # "CropActualImage, …: the label ..." names the case first
+    if colon and case.rstrip().endswith(ELIDED) and len(case) <= CASE_WORDS:
+        summary = rest
     return re.sub(rf"^{ELIDED}[\s:;,]*", "", summary).strip() or summary

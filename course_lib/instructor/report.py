@@ -49,22 +49,26 @@ class Exercise:
     written: bool
 
 
+HEADING = re.compile(r"^#+\s*((exercise|think)\b.*)$", re.I | re.M)
+
+
 def exercises(solutions_dir: Path) -> list[Exercise]:
-    """Every graded cell of the source notebooks, in the notebooks' order, under the heading of its exercise."""
+    """Every graded cell of the source notebooks, in the notebooks' order, under its heading: a test cell under the
+    last "Exercise" heading before it, a written answer under the last "Think" heading (wherever in a markdown cell
+    the heading stands)."""
     found = []
     for path in sorted(Path(solutions_dir).glob("*/*.ipynb")):
         if ".ipynb_checkpoints" in path.parts:
             continue
-        heading = ""
+        last: dict[str, str] = {}
         for cell in nbformat.read(path, as_version=4).cells:
-            first = cell.source.strip().splitlines()[0] if cell.source.strip() else ""
-            if cell.cell_type == "markdown" and first.startswith("#") and re.match(r"(exercise|think)\b",
-                                                                                     first.lstrip("# ").lower()):
-                heading = first.lstrip("#").strip()
+            for match in HEADING.finditer(cell.source if cell.cell_type == "markdown" else ""):
+                last[match[2].lower()] = match[1].strip()
             meta = cell.get("metadata", {}).get("nbgrader", {})
             if meta.get("grade"):
-                found.append(Exercise(path.parent.name, meta["grade_id"], heading or meta["grade_id"],
-                                      bool(meta.get("solution"))))
+                written = bool(meta.get("solution"))
+                title = last.get("think" if written else "exercise") or meta["grade_id"]
+                found.append(Exercise(path.parent.name, meta["grade_id"], title, written))
     return found
 
 
@@ -168,7 +172,8 @@ def _causes_html(stat: Stat, limit: int = SHOWN_CAUSES) -> str:
 
 def _exercise_row(stat: Stat) -> str:
     n = len(stat.scores)
-    pct = (lambda k: f"{k}<small> ({k / n:.0%})</small>" if n else "0")
+    handed_in = n + stat.awaiting  # the share of every student whose notebook was graded, awaiting or not
+    pct = (lambda k: f"{k}<small> ({k / handed_in:.0%})</small>" if handed_in else "0")
     title = html.escape(stat.exercise.title)
     if stat.awaiting:
         numbers = (f"<td colspan='2' class='awaiting'>awaiting manual grading: {stat.awaiting} of "
