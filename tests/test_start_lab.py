@@ -185,7 +185,8 @@ def test_instructor_lab_has_formgrader(tmp_path):
 def test_formgrader_works_from_a_plain_shell_with_no_generate_click_and_its_generate_keeps_typed_answers(tmp_path):
     """`make instructor` registers every assignment in the gradebook first (a new gradebook needs nbgrader's
     `alembic` command, which a shell without the environment lacks), so formgrader can autograde and grade by hand
-    at once; and formgrader's Generate button refuses, changing nothing, a release holding typed answers."""
+    at once; and formgrader's Generate and Release buttons refuse, changing nothing, a release holding typed answers
+    (Generate would replace them, Release would hand them to the class)."""
     from nbgrader.api import Gradebook
 
     course = tmp_path / "course"
@@ -197,9 +198,9 @@ def test_formgrader_works_from_a_plain_shell_with_no_generate_click_and_its_gene
     typed = course / "notebooks" / "01_data_transforms" / "01_data_transforms.ipynb"
     typed.write_text(typed.read_text().replace("raise NotImplementedError()", "return 'my answer'", 1))
     before = typed.read_bytes()
-    generate = "/formgrader/api/assignment/01_data_transforms/assign"
+    generate, release = (f"/formgrader/api/assignment/01_data_transforms/{action}" for action in ("assign", "release"))
     fetched, output = _run_lab("instructor", tmp_path, root=course, bare_path=True,
-                               pages=("/formgrader/api/assignments",), posts=(generate,))
+                               pages=("/formgrader/api/assignments",), posts=(generate, release))
     status, body = fetched["/formgrader/api/assignments"]
     assert status == 200, f"formgrader's assignment list failed ({status}):\n{body[-2000:]}\n{output[-3000:]}"
     names = sorted(assignment["name"] for assignment in json.loads(body))
@@ -208,8 +209,9 @@ def test_formgrader_works_from_a_plain_shell_with_no_generate_click_and_its_gene
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
         assert sorted(a.name for a in gradebook.assignments) == solutions, "registered before formgrader started"
     assert "start_lab: registered" in output, output[-2000:]
-    status, body = fetched[generate]
-    result = json.loads(body)
-    assert status == 200 and result["success"] is False, body[-2000:]
-    assert "answers typed into the release" in result["error"] and "01_data_transforms.ipynb" in result["error"]
+    for action in (generate, release):
+        status, body = fetched[action]
+        result = json.loads(body)
+        assert status == 200 and result["success"] is False, f"{action}: {body[-2000:]}"
+        assert "answers typed into the release" in result["error"] and "01_data_transforms.ipynb" in result["error"]
     assert typed.read_bytes() == before, "formgrader's Generate replaced a notebook someone typed answers into"

@@ -23,7 +23,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-LIBRARY = Path(__file__).resolve().parent.parent / "course_lib"
+from course_lib.instructor.course import checkout
+
+LIBRARY = checkout() / "course_lib"
 LAYERS = [("settings", "atomic"), ("nn", "losses", "metrics"), ("data",), ("train",), ("viz",), ("grading",),
           ("instructor",), ("figures",), ("cli", "colab", "__main__")]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}

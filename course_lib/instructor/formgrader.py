@@ -1,4 +1,4 @@
-"""formgrader's *Generate* button behind the release's check: it never replaces answers typed into the release.
+"""formgrader's *Generate* and *Release* buttons behind the release's check for answers typed into the release.
 
 formgrader (``make instructor``) calls ``NbGraderAPI.generate_assignment``, which runs nbgrader's
 ``GenerateAssignment`` with ``force=True``: it deletes ``notebooks/<assignment>/`` before any configurable hook or
@@ -16,26 +16,32 @@ from typing import Any
 
 from course_lib.instructor.release import TypedAnswersError, refuse_typed_answers
 
-__all__ = ["guard_generate"]
+__all__ = ["guard"]
 
 
-def guard_generate(api_class: type) -> None:
-    """Make ``api_class.generate_assignment`` refuse, changing nothing, a release folder that holds typed answers."""
-    original = api_class.generate_assignment
-    if getattr(original, "guarded", False):
-        return
+def _refusal(api: Any, assignment_id: str) -> dict | None:
+    """formgrader's failure answer when the assignment's release folder holds typed answers, else None."""
+    try:
+        refuse_typed_answers(Path(api.coursedir.root) / api.coursedir.release_directory, [assignment_id])
+    except TypedAnswersError as error:
+        return {"success": False, "error": str(error), "log": str(error)}
+    return None
 
-    @wraps(original)
-    def generate_assignment(self: Any, assignment_id: str, force: bool = True, create: bool = True) -> dict:
-        release = Path(self.coursedir.root) / self.coursedir.release_directory
-        try:
-            refuse_typed_answers(release, [assignment_id])
-        except TypedAnswersError as error:
-            return {"success": False, "error": str(error), "log": str(error)}
-        return original(self, assignment_id, force=force, create=create)
 
-    generate_assignment.guarded = True  # type: ignore[attr-defined]
-    api_class.generate_assignment = generate_assignment
+def guard(api_class: type) -> None:
+    """Make ``api_class``'s ``generate_assignment`` and ``release_assignment`` refuse, changing nothing, a release
+    folder that holds typed answers."""
+    for name in ("generate_assignment", "release_assignment"):
+        original = getattr(api_class, name)
+        if getattr(original, "guarded", False):
+            continue
+
+        @wraps(original)
+        def checked(self: Any, assignment_id: str, *args: Any, _original: Any = original, **kwargs: Any) -> dict:
+            return _refusal(self, assignment_id) or _original(self, assignment_id, *args, **kwargs)
+
+        checked.guarded = True  # type: ignore[attr-defined]
+        setattr(api_class, name, checked)
 
 
 def _jupyter_server_extension_points() -> list[dict[str, str]]:
@@ -45,5 +51,5 @@ def _jupyter_server_extension_points() -> list[dict[str, str]]:
 def _load_jupyter_server_extension(server_app: Any) -> None:
     from nbgrader.apps.api import NbGraderAPI
 
-    guard_generate(NbGraderAPI)
-    server_app.log.info("course_lib: formgrader's Generate refuses a release that holds typed answers")
+    guard(NbGraderAPI)
+    server_app.log.info("course_lib: formgrader's Generate and Release refuse a release that holds typed answers")

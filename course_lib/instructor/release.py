@@ -50,8 +50,9 @@ def refuse_typed_answers(release_dir: Path, assignments: list[str] | None = None
     if typed:
         listing = "; ".join(f"{path} (answer cells {', '.join(cells)})" for path, cells in typed.items())
         raise TypedAnswersError(f"{release_dir} holds answers typed into the release: {listing}. A new release would "
-                                "replace them. Move the notebook into workspace/ (where `make lab` works), or delete "
-                                "it if the answers do not matter, then run the release again.")
+                                "replace them, and releasing them would hand them to the class. Move the notebook into "
+                                "workspace/ (where `make lab` works), or delete it if the answers do not matter, then "
+                                "run the release again.")
 
 
 def _replace_folder(released: Path, target: Path) -> None:
