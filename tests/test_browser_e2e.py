@@ -42,13 +42,13 @@ import nbformat
 import pytest
 from PIL import Image
 
-REPO_ROOT = repository_root()
-
 from course_lib.instructor.class_grading import grade_class
 from course_lib.settings import repository_root
 from embed_figures import figure_cells  # tools/embed_figures.py (conftest puts tools/ on the import path)
-from grading_helpers import (FIXTURE_RELEASE, FIXTURE_SOLUTIONS, filled_with_solutions, is_test,  # noqa: E402
-                             is_written_answer, read, with_answers, write_submission)
+from grading_helpers import (FIXTURE_RELEASE, FIXTURE_SOLUTIONS, filled_with_solutions, is_test, is_written_answer,
+                             read, with_answers, write_submission)
+
+REPO_ROOT = repository_root()
 
 E2E_DIR = REPO_ROOT / "build" / "e2e"
 NOTEBOOK_1 = "01_data_transforms/01_data_transforms.ipynb"

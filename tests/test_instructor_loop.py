@@ -137,7 +137,8 @@ def test_hand_marks_from_formgrader_and_from_a_sheet_reach_the_final_grades_and_
     assert moodle == [["First name", "Last name", "Email address", NAME, "Notebooks total"],
                       ["Ann", "Doe", "ann@uni.example", "4", "4"], ["Bob", "Roe", "bob@uni.example", "2.5", "2.5"]]
     assert "cat" in done.stderr and "not on the roster" in done.stderr and "Poe" in done.stderr, done.stderr
-    cells = {(r["student_id"], r["grade_id"]): r for r in csv.DictReader((scratch / "grades" / "cell_grades.csv").open())}
+    sheet = csv.DictReader((scratch / "grades" / "cell_grades.csv").open())
+    cells = {(r["student_id"], r["grade_id"]): r for r in sheet}
     assert cells[("bob", THINK)]["grading"] == "graded by hand" and cells[("bob", THINK)]["score"] == "0.5"
     page = (scratch / "grades" / "class_report.html").read_text()
     assert "awaiting manual grading:" not in page, "every written answer is graded now"
@@ -166,3 +167,16 @@ def test_a_wrong_mark_is_refused_with_its_row_and_nothing_is_written(loop):
     assert "outside 0..1" in done.stderr and "zed" in done.stderr
     with Gradebook(gradebook_url(course.root)) as gradebook:
         assert gradebook.find_grade(THINK, NAME, NAME, "ann").manual_score == 1.0
+
+
+def test_a_class_graded_in_formgrader_alone_exports_too(loop):
+    """Without grade_class's sheets (formgrader's Autograde button, say) the export reads the gradebook alone."""
+    scratch, course, _ = loop
+    fresh = scratch / "grades-formgrader"
+    done = tool("tools/gradebook.py", "export", "--grades", str(fresh), "--course-dir", str(course.root),
+                "--solutions", str(scratch / "solutions"))
+    assert done.returncode == 0, done.stderr
+    final = {row["student_id"]: row["total"] for row in csv.DictReader((fresh / "final_grades.csv").open())}
+    assert final == {"ann": "4", "bob": "2.5", "cat": "0"}, final
+    done = tool("tools/gradebook.py", "export", "--grades", str(fresh), "--course-dir", str(scratch / "nowhere"))
+    assert done.returncode == 2 and "grade the class first" in done.stderr, done.stderr

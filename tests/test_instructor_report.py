@@ -13,8 +13,8 @@ from course_lib.instructor.status import GRADED, CellState
 from course_lib.instructor.tables import CellRow, NotebookRow
 from grading_helpers import FIXTURE_SOLUTIONS
 
-LONG_CAUSE = ("returned …; nn.Conv2d gives …. It looks like you forgot the `+ 1` (n pixels hold n - k + 1 positions of "
-              "a k-pixel kernel), which every output size formula needs once the kernel has slid over the last "
+LONG_CAUSE = ("returned …; nn.Conv2d gives …. It looks like you forgot the `+ 1` (n pixels hold n - k + 1 positions "
+              "of a k-pixel kernel), which every output size formula needs once the kernel has slid over the last "
               "position it fits, padding included on both sides of the input.")
 UNSTARTED = Failure(Kind.NOT_STARTED, "the answer is not written yet", "size: raised NotImplementedError.")
 

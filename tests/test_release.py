@@ -25,7 +25,7 @@ SOLUTION = re.compile(r"### BEGIN SOLUTION(.*?)### END SOLUTION", re.S)
 
 @pytest.fixture(scope="module")
 def regenerated(tmp_path_factory) -> dict[str, Path]:
-    """A fresh release of every source folder, made by tools/release.py into scratch folders."""
+    """A fresh release of every source folder, made as tools/release.py makes it, into scratch folders."""
     folders = {}
     for kind, (solutions, _) in SOURCES.items():
         out = tmp_path_factory.mktemp(f"release-{kind}")

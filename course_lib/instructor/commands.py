@@ -132,10 +132,16 @@ def _export(args: argparse.Namespace, course_dir: Path, solutions: Path) -> int:
     from course_lib.instructor.class_grading import publish
     from course_lib.instructor.gradebook import assignment_points, gradebook_url
     from course_lib.instructor.lms import export_lms, final_grades, read_roster, write_final_grades
-    from course_lib.instructor.tables import read_notes
+    from course_lib.instructor.tables import Notes, read_notes
 
     url = gradebook_url(course_dir)
-    grades = final_grades(publish(args.grades, url, read_notes(args.grades), solutions))
+    if not (course_dir / "gradebook.db").is_file():
+        raise FileNotFoundError(f"{course_dir / 'gradebook.db'} does not exist: grade the class first "
+                                "(tools/grade_class.py, or formgrader in make instructor)")
+    args.grades.mkdir(parents=True, exist_ok=True)
+    graded_here = (args.grades / "grades.csv").is_file()  # else graded with formgrader alone: no statuses to keep
+    notes = read_notes(args.grades) if graded_here else Notes({}, {})
+    grades = final_grades(publish(args.grades, url, notes, solutions))
     points = {name: value for name, value in assignment_points(url).items()
               if any(name in grade.scores for grade in grades.values())}
     write_final_grades(args.grades / "final_grades.csv", grades, points)

@@ -37,8 +37,8 @@ def typed_answers(notebook: Path) -> list[str]:
         cells = nbformat.read(notebook, as_version=4).cells
     except Exception:  # noqa: BLE001 - not a readable notebook: nothing of a student's to protect in it
         return []
-    return [cell.metadata["nbgrader"].get("grade_id", "?") for cell in cells
-            if cell.metadata.get("nbgrader", {}).get("solution") and cell.cell_type == "code" and STUB not in cell.source]
+    return [cell.metadata["nbgrader"].get("grade_id", "?") for cell in cells if cell.cell_type == "code"
+            and cell.metadata.get("nbgrader", {}).get("solution") and STUB not in cell.source]
 
 
 def refuse_typed_answers(release_dir: Path, assignments: list[str] | None = None) -> None:

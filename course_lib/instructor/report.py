@@ -191,8 +191,9 @@ def _overview(stats: list[Stat]) -> str:
     ranked = sorted(((count, stat, key) for stat in stats for key, count in stat.causes.items()),
                     key=lambda item: -item[0])[:OVERVIEW]
     if not ranked:
-        return "<p>No wrong answer: every failed check was an unstarted answer.</p>"
-    items = "".join(f"<li><b>{count} students</b>, {html.escape(stat.exercise.assignment)} · "
+        return "<h2>What to teach again</h2><p>No wrong answer: every check passed or was not started.</p>"
+    items = "".join(f"<li><b>{count} student{'' if count == 1 else 's'}</b>, "
+                    f"{html.escape(stat.exercise.assignment)} · "
                     f"{html.escape(stat.exercise.title)}: {html.escape(stat.examples[key].cause)}</li>"
                     for count, stat, key in ranked)
     return f"<h2>What to teach again: the most frequent mistakes</h2><ol>{items}</ol>"

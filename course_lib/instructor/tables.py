@@ -19,8 +19,8 @@ from course_lib.grading.diagnosis import Kind
 from course_lib.instructor.diagnoses import Failure
 from course_lib.instructor.status import GRADED, CellState, NotebookStatus
 
-__all__ = ["CellRow", "NotebookRow", "Notes", "read_gradebook", "annotate", "notebook_rows", "write_sheets", "read_notes",
-           "GRADE_COLUMNS", "CELL_COLUMNS"]
+__all__ = ["CellRow", "NotebookRow", "Notes", "read_gradebook", "annotate", "notebook_rows", "write_sheets",
+           "read_notes", "GRADE_COLUMNS", "CELL_COLUMNS"]
 
 GRADE_COLUMNS = ["assignment", "student_id", "last_name", "first_name", "email", "timestamp", "score", "max_score",
                  "status", "awaiting_manual_points"]
