@@ -21,7 +21,7 @@ INSTALLED := $(VENV)/.course-installed
 
 help:
 	@echo "make lab         start JupyterLab on workspace/, your copy of notebooks/ (students; prepares offline data)"
-	@echo "make instructor  start JupyterLab on the repository root (solutions/, notebooks/) with nbgrader's instructor tools"
+	@echo "make instructor  register the assignments in gradebook.db, then start JupyterLab on the repository root with nbgrader's instructor tools"
 	@echo "make test        run the whole test suite in quick mode"
 	@echo "make release     regenerate notebooks/ from solutions/ with nbgrader"
 	@echo "make data        download the real Montgomery set (needs internet)"

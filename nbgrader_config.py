@@ -1,9 +1,11 @@
 """nbgrader settings for the course (read by every `nbgrader ...` run from the repository root).
 
 Sources with solutions and hidden tests live in solutions/<assignment>/, the student release in
-notebooks/<assignment>/ (written by `make release`, never by hand). The tools in tools/ copy this file
-into a temporary course directory and run nbgrader there, so gradebook.db and nbgrader's working folders
-(submitted/, autograded/, feedback/) never appear in the repository.
+notebooks/<assignment>/ (written by `make release`, never by hand). The instructor's tools (course_lib.instructor,
+run by tools/) copy this file into temporary course directories to release and to grade in parallel; the course's
+one gradebook is gradebook.db at the repository root: formgrader (`make instructor`) uses it, and class grading
+records the class in it (with the graded notebooks and feedback pages in autograded/ and feedback/). All of it is
+git-ignored student data (README, "Student data").
 """
 
 c = get_config()  # noqa: F821 - provided by traitlets when nbgrader loads this file

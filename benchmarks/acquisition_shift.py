@@ -27,16 +27,14 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing
-import sys
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import given, machine, table, without_missing_monai  # noqa: E402
-from montgomery_cpu import DEFAULT_DATA  # noqa: E402
+from common import given, machine, table, without_missing_monai
+from montgomery_cpu import DEFAULT_DATA
 
 MODELS = ("cfcm34", "ladder34", "cfcm34-batchnorm", "basicunet")
 Shift = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]

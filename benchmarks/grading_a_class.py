@@ -10,8 +10,9 @@ its grade or that must not earn one:
 * disguised: notebook 1's crop answer is the library's class under the exercise's name, ``__module__`` rewritten;
 * deafhang:  notebook 1's crop answer ignores SIGINT and loops forever when called.
 
-It runs ``tools/grade_class.py``'s ``grade_class`` exactly as the README's command does, once per worker count,
-and prints the wall seconds, the seconds per student, and per student the points against the points deserved.
+It runs class grading (``course_lib.instructor.class_grading.grade_class``, what ``tools/grade_class.py`` runs) as
+the README's command does, without recording the class in the checkout's gradebook, once per worker count, and
+prints the wall seconds, the seconds per student, and per student the points against the points deserved.
 
     python benchmarks/grading_a_class.py [--workers 1 2] [--timeout 40] [--students full pasted ...] [--out DIR]
 """
@@ -22,22 +23,19 @@ import argparse
 import copy
 import csv
 import re
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import nbformat
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT / "tools"))
-sys.path.insert(0, str(REPO_ROOT / "tests"))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import table  # benchmarks/common.py: a script's own folder is on Python's import path
+from course_lib.instructor.cells import filled_with_solutions, grade_id, is_solution, is_test, write_submission
+from course_lib.instructor.class_grading import grade_class
+from course_lib.instructor.status import CellState
+from course_lib.settings import repository_root
 
-from common import table  # noqa: E402
-from class_report import AWAITING  # noqa: E402
-from grade_class import grade_class  # noqa: E402
-from grading_helpers import filled_with_solutions, grade_id, is_solution, is_test, write_submission  # noqa: E402
+REPO_ROOT = repository_root()
 
 ASSIGNMENTS = sorted(p.name for p in (REPO_ROOT / "solutions").iterdir() if p.is_dir() and p.name[0] != ".")
 NOISE = "print('debug: called', file=sys.stderr); logging.warning('still debugging'); warnings.warn('my own warning')"
@@ -114,8 +112,8 @@ def deserved(cells: list[dict], student: str) -> tuple[float, float, float]:
     """(points received, points deserved, points of written answers awaiting manual grading) over all of the
     student's notebooks; the written answers are the instructor's to grade, so they count in neither of the first."""
     rows = [row for row in cells if row["student_id"] == student]
-    awaiting = [row for row in rows if AWAITING in row["status"]]
-    rows = [row for row in rows if AWAITING not in row["status"]]
+    awaiting = [row for row in rows if row["grading"] == CellState.AWAITING.value]
+    rows = [row for row in rows if row["grading"] != CellState.AWAITING.value]
     zero = STUDENTS[student][2]
     received = sum(float(row["score"] or 0) for row in rows)
     due = sum(0.0 if row["grade_id"] in zero else float(row["max_score"]) for row in rows)

@@ -26,15 +26,13 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
-import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import given, machine, table, train_and_test, without_missing_monai  # noqa: E402
-from montgomery_cpu import DEFAULT_DATA  # noqa: E402
+from common import given, machine, table, train_and_test, without_missing_monai
+from montgomery_cpu import DEFAULT_DATA
 
 MODELS = ("cfcm34", "ladder34", "resladder34", "reference", "basicunet")
 

@@ -15,13 +15,11 @@ passes 0.92, as the lab did, so its time to the target counts from the epochs it
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import given, machine, table, train_and_test  # noqa: E402
-from montgomery_cpu import DEFAULT_DATA  # noqa: E402
+from common import given, machine, table, train_and_test
+from montgomery_cpu import DEFAULT_DATA
 
 
 def run(label: str, recipe: str, data: Path, device: str, target: float, overrides: dict) -> list:

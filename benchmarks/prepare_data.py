@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, table  # noqa: E402
-from montgomery_cpu import DEFAULT_DATA  # noqa: E402
+from common import machine, table
+from montgomery_cpu import DEFAULT_DATA
 
 
 def main() -> None:

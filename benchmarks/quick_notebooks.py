@@ -19,10 +19,10 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import busy_cores, machine, table  # noqa: E402
+from common import busy_cores, machine, table
+from course_lib.settings import repository_root
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = repository_root()
 TARGET_SECONDS = 60
 
 

@@ -24,11 +24,11 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import table  # noqa: E402
-from montgomery_cpu import DEFAULT_DATA  # noqa: E402
+from common import table
+from montgomery_cpu import DEFAULT_DATA
+from course_lib.settings import repository_root
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = repository_root()
 STABLE_FROM = 0.9
 MAX_FALL = 0.03
 MAX_FINAL_GAP = 0.005

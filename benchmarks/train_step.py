@@ -20,10 +20,8 @@ import resource
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import machine, table  # noqa: E402
+from common import machine, table
 
 MODES = ("fp32", "auto", "bf16")  # the precision settings of TrainConfig
 

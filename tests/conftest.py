@@ -7,14 +7,22 @@ repository's ``data/``: use the ``isolated_data_root`` fixture when code under t
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
 
 from course_lib.data.files import has_montgomery_layout
 from course_lib.data.phantom import make_phantom_dataset
+from course_lib.settings import repository_root
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = repository_root()
+if REPO_ROOT is None:
+    raise pytest.UsageError("course_lib is not this checkout's (installed elsewhere?): run the tests with the "
+                            "checkout installed, e.g. `make test`")
+# Some tests import the scripts of tools/ (start_lab, library_shape, notebook_header, embed_figures) as modules.
+# tools/ is a folder of scripts, not a package: its folder goes on the import path here, once.
+sys.path.insert(0, str(REPO_ROOT / "tools"))
 SMALL_PHANTOM_CASES = 8
 
 

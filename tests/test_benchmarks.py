@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+from course_lib.settings import repository_root
+
+BENCHMARKS = repository_root() / "benchmarks"
 
 
 def run_script(name: str, *arguments: str, data_root: Path) -> str:

@@ -17,10 +17,11 @@ import numpy as np
 import pytest
 
 from course_lib import cli
+from course_lib.settings import repository_root
 from course_lib.train import load_checkpoint
 from course_lib.train.checkpoint import save_checkpoint
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = repository_root()
 TINY_TRAIN = ["--model", "cfcm18", "--config", "quick", "--base", "4", "--size", "32", "--batch-size", "4",
               "--device", "cpu", "--quiet"]
 BLOCK_JUPYTER = (

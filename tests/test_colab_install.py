@@ -12,9 +12,10 @@ import shutil
 import subprocess
 import sys
 import zipfile
-from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from course_lib.settings import repository_root
+
+REPO_ROOT = repository_root()
 
 
 def test_the_built_package_contains_every_file_under_course_lib(tmp_path):

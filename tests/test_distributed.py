@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from course_lib.settings import repository_root
 from course_lib.train import load_checkpoint
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = repository_root()
 TRAIN = ["train", "--model", "cfcm18", "--config", "quick", "--base", "4", "--size", "32", "--batch-size", "4",
          "--epochs", "2", "--norm", "none", "--device", "cpu", "--quiet", "--json",
          "--precision", "fp32"]  # one process matches two to 1e-5 in fp32; bf16 (auto on some CPUs) rounds coarser

@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import re
-import sys
 from pathlib import Path
 
 import nbformat
@@ -18,11 +17,11 @@ from PIL import Image
 
 from course_lib.figures import FIGURE_NAMES, draw_all, expected_files
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tools"))
+import embed_figures  # tools/embed_figures.py (conftest puts tools/ on the import path)
+from course_lib.settings import repository_root
+from embed_figures import MARKDOWN_IMAGE, Figure, FigureError, embedded, figure_cells, figure_source
 
-import embed_figures  # noqa: E402 - tools/ is not a package
-from embed_figures import MARKDOWN_IMAGE, Figure, FigureError, embedded, figure_cells, figure_source  # noqa: E402
+ROOT = repository_root()
 
 ASSETS = ROOT / "assets"
 NOTEBOOKS = sorted([*ROOT.glob("solutions/*/*.ipynb"), *ROOT.glob("notebooks/*/*.ipynb")])

@@ -25,9 +25,13 @@ from pathlib import Path
 
 import pytest
 
-from grading_helpers import (FIXTURE_RELEASE, FIXTURE_SOLUTIONS, cell_scores, filled_with_solutions, grade_id,
-                             is_solution, read, with_answers, write_submission)
-from grade_class import grade_class, main  # noqa: E402 - tools/ is on sys.path via grading_helpers
+from course_lib.instructor.class_grading import grade_class
+from course_lib.instructor.commands import grade_main as main
+from course_lib.instructor.report import Exercise, exercise_stats, report_html
+from course_lib.instructor.status import GRADED, CellState, NotebookStatus
+from course_lib.instructor.tables import CellRow, NotebookRow
+from grading_helpers import (FIXTURE_RELEASE, FIXTURE_SOLUTIONS, cell_scores, filled_with_solutions, grade_id, read,
+                             with_answers, write_submission)
 
 NAME = "00_fixture"
 TIMEOUT_SECONDS = 5
@@ -139,25 +143,28 @@ def test_a_file_that_is_not_a_notebook_is_named_not_graded_never_a_silent_zero(g
     assert report.failures == [] or all("broken" in f for f in report.failures)
 
 
-def test_failing_checks_leave_their_diagnosis_in_the_grade_sheet(graded):
+def test_failing_checks_leave_their_diagnosis_in_the_grade_sheet_read_as_data(graded):
+    """The kind and the cause come from the diagnosis the check wrote into the notebook, not from the error text."""
     _, cells, _ = graded
     disguised = next(c for c in cells if c["student_id"] == "disguised" and c["grade_id"] == "test_running_total")
-    assert "course_lib's own code" in disguised["diagnosis"], disguised
+    assert disguised["failure"] == "library code" and "course_lib's own code" in disguised["cause"], disguised
     hung = next(c for c in cells if c["student_id"] == "deafhang" and c["grade_id"] == "test_running_total")
-    assert "TimeoutError" in hung["diagnosis"], hung
+    assert hung["failure"] == "crashed" and hung["cause"] == "the answer raised TimeoutError", hung
+    assert "ran past" in hung["diagnosis"], hung
 
 
-def test_the_class_report_counts_points_and_diagnoses_per_exercise(graded):
+def test_the_class_report_counts_points_and_causes_per_exercise(graded):
     report, _, _ = graded
     stats = {row["grade_id"]: row for row in csv.DictReader((report.out_dir / "exercise_stats.csv").open())}
     total = stats["test_running_total"]
     graded_students = len(STUDENTS)  # the broken one is not counted
     assert int(total["students"]) == graded_students
-    assert float(total["zero_share"]) == pytest.approx(2 / graded_students)  # deafhang, disguised
+    assert int(total["wrong"]) == 2 and int(total["not_started"]) == 0  # deafhang, disguised
+    assert float(total["full_marks"]) == pytest.approx((graded_students - 2) / graded_students, abs=1e-3)
     assert float(total["mean_points"]) == pytest.approx((graded_students - 2) / graded_students, abs=1e-3)
     assert total["exercise"] == "Exercise 1: running total"
-    diagnoses = {total[f"diagnosis_{k}"] for k in (1, 2) if total.get(f"diagnosis_{k}")}
-    assert any("TimeoutError" in d for d in diagnoses) and any("course_lib's own" in d for d in diagnoses)
+    causes = {total[f"cause_{k}"] for k in (1, 2) if total.get(f"cause_{k}")}
+    assert causes == {"the answer raised TimeoutError", "the answer is course_lib's own code, not the student's"}
     page = (report.out_dir / "class_report.html").read_text()
     assert "data:image/png;base64," in page and "Exercise 2: row means" in page and "Not graded (1)" in page
 
@@ -170,9 +177,11 @@ def test_the_command_line_exits_nonzero_and_counts_what_was_not_graded(submitted
     shutil.copytree(submitted / "broken", only_broken / "broken")
     shutil.copytree(submitted / "full", only_broken / "full")
     code = main([str(only_broken), "--out", str(tmp_path / "out"), "--solutions", str(FIXTURE_SOLUTIONS),
-                 "--workers", "1", "--timeout", str(TIMEOUT_SECONDS), "--no-feedback"])
+                 "--workers", "1", "--timeout", str(TIMEOUT_SECONDS), "--no-feedback", "--course-dir",
+                 str(tmp_path / "course")])
     error = capsys.readouterr().err
     assert code == 1 and "1 notebook(s) not graded: broken/00_fixture" in error, error
+    assert (tmp_path / "course" / "gradebook.db").is_file() and (tmp_path / "course" / "autograded" / "full").is_dir()
 
 
 def test_two_shards_merged_give_the_same_grades_as_one_run(submitted, graded, tmp_path):
@@ -185,7 +194,7 @@ def test_two_shards_merged_give_the_same_grades_as_one_run(submitted, graded, tm
     students = [{row["student_id"] for row in csv.DictReader((out / "grades.csv").open())} for out in shards]
     assert students[0] and students[1] and not students[0] & students[1], f"shards overlap or one is empty: {students}"
     assert main(["--merge", *map(str, shards), "--out", str(tmp_path / "merged"), "--solutions",
-                 str(FIXTURE_SOLUTIONS)]) == 1  # the broken notebook is still not graded
+                 str(FIXTURE_SOLUTIONS), "--no-record"]) == 1  # the broken notebook is still not graded
     merged = {(r["student_id"], r["grade_id"]): (r["score"], r["status"])
               for r in csv.DictReader((tmp_path / "merged" / "cell_grades.csv").open())}
     whole = {(r["student_id"], r["grade_id"]): (r["score"], r["status"]) for r in graded[1]}
@@ -195,23 +204,23 @@ def test_two_shards_merged_give_the_same_grades_as_one_run(submitted, graded, tm
         (graded[0].out_dir / "exercise_stats.csv").read_text()
 
 
-def test_written_answers_awaiting_manual_grading_are_counted_apart_never_as_zero(tmp_path):
-    """A "think" answer the student wrote has no score until the instructor grades it: the report says so."""
-    from class_report import AWAITING, exercise_stats, report_html
+def test_written_answers_awaiting_manual_grading_read_as_awaiting_never_as_zero():
+    """A "think" answer the student wrote has no score until the instructor grades it: the report says so, and an
+    answer left as released (nbgrader's 0) is counted as not started, not as a wrong answer."""
+    def row(student: str, grade: str, score: float | None, state: CellState) -> CellRow:
+        return CellRow(student, "a", "a", grade, score, 1.0, state)
 
-    def row(student: str, grade: str, score: str, status: str = "graded") -> dict:
-        return {"student_id": student, "assignment": "a", "notebook": "a", "grade_id": grade, "score": score,
-                "max_score": "1.0", "status": status, "diagnosis": ""}
-
-    cells = [row("ann", "think-1", "", f"graded; {AWAITING}"), row("bob", "think-1", "", f"graded; {AWAITING}"),
-             row("cat", "think-1", "0.0"),  # left unchanged: nbgrader's own zero, no manual grade needed
-             row("ann", "only-awaiting", "", f"repaired: x; {AWAITING}"), row("ann", "test-1", "1.0")]
-    titles = {("a", "test-1"): "Exercise 1", ("a", "think-1"): "Think 1", ("a", "only-awaiting"): "Think 2"}
-    stats = {entry["grade_id"]: entry for entry in exercise_stats(cells, titles)}
-    assert stats["think-1"]["students"] == 1 and stats["think-1"]["awaiting_manual"] == 2
-    assert stats["think-1"]["mean_points"] == 0.0 and stats["think-1"]["exercise"] == "Think 1"
-    assert stats["only-awaiting"]["students"] == 0 and stats["only-awaiting"]["mean_points"] == ""
-    assert stats["test-1"]["awaiting_manual"] == 0
-    page = report_html([{"assignment": "a", "student_id": s, "score": "1.0", "max_score": "3.0", "status": "graded"}
-                        for s in ("ann", "bob", "cat")], list(stats.values()))
-    assert "2 written answer(s) await manual grading" in page and "not graded yet" in page
+    cells = [row("ann", "think-1", None, CellState.AWAITING), row("bob", "think-1", None, CellState.AWAITING),
+             row("cat", "think-1", 0.0, CellState.UNANSWERED), row("ann", "think-2", 1.0, CellState.HAND_GRADED),
+             row("bob", "think-2", 0.5, CellState.HAND_GRADED), row("ann", "test-1", 1.0, CellState.AUTOGRADED)]
+    known = [Exercise("a", "test-1", "Exercise 1", False), Exercise("a", "think-1", "Think 1", True),
+             Exercise("a", "think-2", "Think 2", True)]
+    stats = {stat.exercise.grade_id: stat for stat in exercise_stats(cells, known)}
+    assert stats["think-1"].awaiting == 2 and stats["think-1"].not_started == 1 and stats["think-1"].mean is None
+    assert stats["think-2"].mean == 0.75 and stats["think-2"].awaiting == 0 and stats["think-2"].wrong == 1
+    assert stats["test-1"].awaiting == 0 and stats["test-1"].mean == 1.0
+    notebooks = [NotebookRow("a", s, 1.0, 3.0, GRADED, 1.0) for s in ("ann", "bob")]
+    notebooks.append(NotebookRow("a", "dan", None, None, NotebookStatus.not_graded("not a notebook"), 0.0))
+    page = report_html(notebooks, list(stats.values()))
+    assert "awaiting manual grading: 2 of 3" in page and "<td>0.00 / 1</td>" not in page
+    assert "written answers awaiting manual grading" in page and "Not graded (1)" in page

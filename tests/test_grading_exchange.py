@@ -1,6 +1,6 @@
 """The JupyterHub route of the README's **Collect**: nbgrader's exchange, end to end, on the fixture assignment.
 
-In temporary folders only: the instructor builds a course directory (tools/nbgrader_course.CourseDir),
+In temporary folders only: the instructor builds a course directory (course_lib.instructor.course.CourseDir),
 `generate_assignment`, `release_assignment` into a temporary exchange root; two students, each with a working
 folder and a private HOME/Jupyter config dir (so no instructor or global config leaks in), `list`,
 `fetch_assignment` and `submit` (alice with the solutions filled in, bob with the untouched notebook); the
@@ -42,12 +42,12 @@ import nbformat
 import pytest
 from traitlets.config.loader import PyFileConfigLoader
 
-from grading_helpers import FIXTURE_SOLUTIONS, filled_with_solutions, grade_id, is_solution, read  # first: tools/
-from grade_class import ClassReport, grade_class  # noqa: E402 - tools/grade_class.py
-from nbgrader_course import CONFIG_FILE, CourseDir, isolated_env  # noqa: E402 - tools/nbgrader_course.py
+from course_lib.instructor.class_grading import ClassReport, grade_class
+from course_lib.instructor.course import CourseDir, config_file, isolated_env
+from grading_helpers import FIXTURE_SOLUTIONS, filled_with_solutions, grade_id, is_solution, read
 
 ASSIGNMENT = "00_fixture"
-COURSE_ID = PyFileConfigLoader(CONFIG_FILE.name, path=str(CONFIG_FILE.parent)).load_config().CourseDirectory.course_id
+COURSE_ID = PyFileConfigLoader(config_file().name, path=str(config_file().parent)).load_config().CourseDirectory.course_id
 FULL, ZERO = "alice", "bob"  # alice submits the solutions, bob the untouched fetched notebook
 
 

@@ -19,7 +19,7 @@ import pytest
 
 from grading_helpers import (FIXTURE_RELEASE, FIXTURE_SOLUTIONS, cell_scores, error_text, filled_with_solutions,
                              grade_id, read, with_answers, write_submission)
-from grade_class import grade_class  # noqa: E402 - tools/ is on sys.path via grading_helpers
+from course_lib.instructor.class_grading import grade_class
 
 NAME = "00_fixture"
 TIMEOUT_SECONDS = 5

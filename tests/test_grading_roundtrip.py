@@ -5,7 +5,7 @@ generate_assignment; four submissions zipped as an LMS download and collected wi
 (the Colab route): the solutions filled into the release (full marks), the untouched release (zero), the
 release with its visible tests gutted to `pass` (still zero: nbgrader restores the tests from the gradebook), and
 the solutions with an early exercise wrong or unstarted while the later answers that call it are right (only the
-early exercise scores zero: each exercise is graded on its own); then tools/grade_class.py autogrades the four in
+early exercise scores zero: each exercise is graded on its own); then class grading (tools/grade_class.py) autogrades the four in
 parallel workers, generates feedback and exports grades.csv.
 
 `nbgrader validate` (source passes) and `validate --invert` (release fails every test) run on the fixture
@@ -17,6 +17,7 @@ the solutions and zero on the untouched release. That keeps `make test` within i
 from __future__ import annotations
 
 import csv
+import re
 import subprocess
 import time
 import zipfile
@@ -27,9 +28,9 @@ import nbformat
 import pytest
 
 from grading_helpers import (FIXTURE_SOLUTIONS, REPO_ROOT, filled_with_solutions, grade_id, is_solution, is_test,
-                             is_written_answer, read, with_visible_tests_gutted)  # first: puts tools/ on sys.path
-from grade_class import ClassReport, grade_class  # noqa: E402 - tools/grade_class.py
-from nbgrader_course import CourseDir, find_assignments  # noqa: E402 - tools/nbgrader_course.py
+                             is_written_answer, read, with_visible_tests_gutted)
+from course_lib.instructor.class_grading import ClassReport, grade_class
+from course_lib.instructor.course import CourseDir, find_assignments
 
 SOURCES = {"course": REPO_ROOT / "solutions", "fixture": FIXTURE_SOLUTIONS}
 CASES = [(kind, name) for kind, solutions in SOURCES.items() for name in find_assignments(solutions)]
@@ -191,11 +192,27 @@ def test_every_test_cell_passes_with_the_solutions_and_fails_on_the_release(trip
         assert graded == graded_ids, f"{student}: graded cells {graded}, expected {graded_ids}"
     for cell in (cell for cell in trip.cells if cell["student_id"] in STUDENTS):
         if cell["grade_id"] in written and cell["student_id"] == "full":  # answered: the instructor grades it
-            assert cell["score"] == "" and cell["status"].endswith("awaiting manual grading"), cell
+            assert cell["score"] == "" and cell["grading"] == "awaiting manual grading", cell
             continue
         expected = float(cell["max_score"]) if cell["student_id"] == "full" else 0.0  # unanswered: nbgrader's 0
         assert float(cell["score"]) == expected, \
             f"{trip.name}/{cell['grade_id']}: {cell['student_id']} scored {cell['score']}, expected {expected}"
+
+
+def test_each_failed_test_carries_its_diagnosis_as_data(trip):
+    """The graded notebook's test cells hold each failed check's diagnosis as data: the untouched release's tests
+    fail as not started, the slipped exercises for a cause of their own, the solutions' not at all."""
+    tests = {grade_id(c) for c in read(trip.source).cells if is_test(c)}
+    rows = {(c["student_id"], c["grade_id"]): c for c in trip.cells if c["grade_id"] in tests}
+    for grade in tests:
+        assert rows[("zero", grade)]["failure"] == "not started", rows[("zero", grade)]
+        assert rows[("full", grade)]["failure"] == "" and rows[("full", grade)]["cause"] == ""
+    for grade in SLIPS[trip.name].lost:
+        slipped = rows[("slipped", grade)]
+        assert slipped["failure"] in ("wrong", "not started") and slipped["cause"], slipped
+        if slipped["failure"] == "wrong":  # the cause is the student's message with its case and numbers left out
+            pattern = ".*".join(re.escape(part.strip()) for part in slipped["cause"].split("…"))
+            assert re.search(pattern, " ".join(slipped["diagnosis"].split()), re.S), slipped
 
 
 def test_an_earlier_slip_costs_only_its_own_exercise(trip):

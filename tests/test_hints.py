@@ -37,8 +37,9 @@ import nbformat
 import pytest
 
 from course_lib.grading.feedback import progress
+from course_lib.settings import repository_root
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = repository_root()
 SOLUTIONS, RELEASE = REPO_ROOT / "solutions", REPO_ROOT / "notebooks"
 EXERCISES_IN_COURSE, EXERCISES_PER_NOTEBOOK = 24, 6
 HEADING = re.compile(r"^#{2,3} Exercise (\d+)\b", re.M)

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
-
-import library_shape  # noqa: E402 - tools/ is not a package
+import library_shape  # tools/library_shape.py (conftest puts tools/ on the import path)
 
 
 def test_no_module_imports_a_layer_above_its_own():

@@ -5,15 +5,14 @@ from __future__ import annotations
 import subprocess
 import sys
 import types
-from pathlib import Path
 
 import nbformat
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT / "tools"))
+import notebook_header  # tools/notebook_header.py (conftest puts tools/ on the import path)
+from course_lib.settings import repository_root
 
-import notebook_header  # noqa: E402
+REPO_ROOT = repository_root()
 
 REPOSITORY = notebook_header.repository_url()
 

@@ -22,7 +22,7 @@ import nbformat
 import pytest
 
 from grading_helpers import FIXTURE_SOLUTIONS, REPO_ROOT, grade_id
-from nbgrader_course import find_assignments  # noqa: E402 - tools/ is on sys.path via grading_helpers
+from course_lib.instructor.course import find_assignments
 
 NOTEBOOKS = [solutions / name / f"{name}.ipynb"
              for solutions in (REPO_ROOT / "solutions", FIXTURE_SOLUTIONS) for name in find_assignments(solutions)]

@@ -2,9 +2,9 @@
 
 import re
 import tomllib
-from pathlib import Path
+from course_lib.settings import repository_root
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = repository_root()
 
 
 def _pyproject_requirements() -> set[str]:

@@ -1012,6 +1012,8 @@ def test_a_partial_answer_is_caught_by_the_visible_check_or_graded_full(notebook
     if not partial.correct:
         assert partial.said in checked.message, (f"{partial.label}: the diagnosis should name {partial.said!r}; "
                                                  f"it says: {checked.message}")
+        assert checked.diagnosis is not None and partial.said in checked.diagnosis.cause, (
+            f"{partial.label}: the cause class grading counts must name {partial.said!r}: {checked.diagnosis}")
         wrong = [cause for cause in CAUSES[(notebook, test)]
                  if cause in checked.message and cause not in partial.said and partial.said not in cause]
         assert not wrong, f"{partial.label}: the diagnosis also names {wrong}, which this answer does not have: " \

@@ -13,8 +13,8 @@ import nbformat
 import pytest
 
 from grading_helpers import FIXTURE_RELEASE, FIXTURE_SOLUTIONS, REPO_ROOT, grade_id, is_solution, is_test, read
-from nbgrader_course import find_assignments
-from release import TypedAnswersError, generate_release
+from course_lib.instructor.course import find_assignments
+from course_lib.instructor.release import TypedAnswersError, generate_release
 
 SOURCES = {"course": (REPO_ROOT / "solutions", REPO_ROOT / "notebooks"),
            "fixture": (FIXTURE_SOLUTIONS, FIXTURE_RELEASE)}
@@ -25,7 +25,7 @@ SOLUTION = re.compile(r"### BEGIN SOLUTION(.*?)### END SOLUTION", re.S)
 
 @pytest.fixture(scope="module")
 def regenerated(tmp_path_factory) -> dict[str, Path]:
-    """A fresh release of every source folder, made by tools/release.py into scratch folders."""
+    """A fresh release of every source folder, made as tools/release.py makes it, into scratch folders."""
     folders = {}
     for kind, (solutions, _) in SOURCES.items():
         out = tmp_path_factory.mktemp(f"release-{kind}")

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO_ROOT / "tools"))
+import start_lab  # tools/start_lab.py (conftest puts tools/ on the import path)
+from course_lib.settings import repository_root
 
-import start_lab  # noqa: E402
+REPO_ROOT = repository_root()
 
 
 def test_student_launch_switches_nbgrader_off_for_that_process_only(tmp_path):
@@ -36,9 +36,10 @@ def test_student_launch_switches_nbgrader_off_for_that_process_only(tmp_path):
     assert launch.url == "http://localhost:8999/lab?token=t0k"
 
 
-def test_instructor_launch_keeps_nbgrader(tmp_path):
+def test_instructor_launch_keeps_nbgrader_and_guards_its_generate_button(tmp_path):
     launch = start_lab.build_launch("instructor", REPO_ROOT, 8999, open_browser=True, private_config_dir=tmp_path)
-    assert not any("jpserver_extensions" in a for a in launch.argv)
+    switched = [a for a in launch.argv if "jpserver_extensions" in a]
+    assert switched == [f"--ServerApp.jpserver_extensions={start_lab.GENERATE_GUARD}=True"], switched
     page_config = json.loads((tmp_path / "instructor" / "labconfig" / "page_config.json").read_text())
     assert start_lab.NBGRADER_LAB_EXTENSION not in page_config["disabledExtensions"]
 
@@ -101,8 +102,10 @@ def test_the_workspace_is_git_ignored():
 
 
 def _run_lab(mode: str, tmp_path: Path, *, root: Path | None = None, bare_path: bool = False,
-             pages: tuple[str, ...] = ("/formgrader", "/lab")) -> tuple[dict[str, tuple[int, str]], str]:
-    """Start the real command, fetch `pages` ({page: (status, body)}) and its printed output; stop it.
+             pages: tuple[str, ...] = ("/formgrader", "/lab"), posts: tuple[str, ...] = ()
+             ) -> tuple[dict[str, tuple[int, str]], str]:
+    """Start the real command, fetch `pages` and POST to `posts` ({page: (status, body)}) and its printed output;
+    stop it.
 
     With `root`, the lab serves that folder and runs from it (how an instructor serves a course copy); with
     `bare_path`, PATH holds only the system's folders, as in a shell with no virtual environment activated.
@@ -131,6 +134,8 @@ def _run_lab(mode: str, tmp_path: Path, *, root: Path | None = None, bare_path: 
                 time.sleep(0.5)
             for page in pages:
                 fetched[page] = _fetch(f"{base}{page}?token={token}")
+            for page in posts:
+                fetched[page] = _fetch(f"{base}{page}?token={token}", data=b"")
         finally:
             process.terminate()
             process.wait(timeout=30)
@@ -140,9 +145,9 @@ def _run_lab(mode: str, tmp_path: Path, *, root: Path | None = None, bare_path: 
     return fetched, log_path.read_text()
 
 
-def _fetch(url: str) -> tuple[int, str]:
+def _fetch(url: str, data: bytes | None = None) -> tuple[int, str]:
     try:
-        with urllib.request.urlopen(url, timeout=60) as response:
+        with urllib.request.urlopen(url, data=data, timeout=120) as response:
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode(errors="replace")
@@ -177,17 +182,36 @@ def test_instructor_lab_has_formgrader(tmp_path):
     assert start_lab.NBGRADER_LAB_EXTENSION not in _disabled_extensions(page)
 
 
-def test_formgrader_lists_the_assignments_from_a_plain_shell(tmp_path):
-    """A new gradebook needs nbgrader's `alembic` command, which a shell without the environment lacks."""
+def test_formgrader_works_from_a_plain_shell_with_no_generate_click_and_its_generate_keeps_typed_answers(tmp_path):
+    """`make instructor` registers every assignment in the gradebook first (a new gradebook needs nbgrader's
+    `alembic` command, which a shell without the environment lacks), so formgrader can autograde and grade by hand
+    at once; and formgrader's Generate and Release buttons refuse, changing nothing, a release holding typed answers
+    (Generate would replace them, Release would hand them to the class)."""
+    from nbgrader.api import Gradebook
+
     course = tmp_path / "course"
     shutil.copytree(REPO_ROOT / "solutions", course / "solutions",
                     ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    shutil.copytree(REPO_ROOT / "notebooks", course / "notebooks",
+                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
     shutil.copy(REPO_ROOT / "nbgrader_config.py", course)
+    typed = course / "notebooks" / "01_data_transforms" / "01_data_transforms.ipynb"
+    typed.write_text(typed.read_text().replace("raise NotImplementedError()", "return 'my answer'", 1))
+    before = typed.read_bytes()
+    generate, release = (f"/formgrader/api/assignment/01_data_transforms/{action}" for action in ("assign", "release"))
     fetched, output = _run_lab("instructor", tmp_path, root=course, bare_path=True,
-                               pages=("/formgrader/api/assignments",))
+                               pages=("/formgrader/api/assignments",), posts=(generate, release))
     status, body = fetched["/formgrader/api/assignments"]
     assert status == 200, f"formgrader's assignment list failed ({status}):\n{body[-2000:]}\n{output[-3000:]}"
     names = sorted(assignment["name"] for assignment in json.loads(body))
-    assert names == sorted(p.name for p in (REPO_ROOT / "solutions").iterdir() if p.is_dir()
-                           and not p.name.startswith(".")), names
-    assert (course / "gradebook.db").is_file()
+    solutions = sorted(p.name for p in (REPO_ROOT / "solutions").iterdir() if p.is_dir() and not p.name.startswith("."))
+    assert names == solutions, names
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gradebook:
+        assert sorted(a.name for a in gradebook.assignments) == solutions, "registered before formgrader started"
+    assert "start_lab: registered" in output, output[-2000:]
+    for action in (generate, release):
+        status, body = fetched[action]
+        result = json.loads(body)
+        assert status == 200 and result["success"] is False, f"{action}: {body[-2000:]}"
+        assert "answers typed into the release" in result["error"] and "01_data_transforms.ipynb" in result["error"]
+    assert typed.read_bytes() == before, "formgrader's Generate replaced a notebook someone typed answers into"

@@ -3,23 +3,27 @@
 Names, answers, grades and feedback pages must never reach a public course repository by a careless `git add -A`.
 The paths come from the tools themselves: nbgrader's folders as the course's nbgrader_config.py sets them (the
 gradebook, submitted/, autograded/, feedback/, zip_collect's downloaded/, `nbgrader export`'s grades.csv, a
-student's fetched copy), and what tools/grade_class.py writes into its --out folder (found by running its writer),
+student's fetched copy), and what tools/grade_class.py and tools/gradebook.py write into its --out folder (found by running them),
 placed where the README puts it: grades/, and grades-shard-K/ per shard. `git check-ignore` decides, as git would.
 """
 
 from __future__ import annotations
 
-import csv
 import subprocess
 from pathlib import Path
 
+import nbformat
 import pytest
 from traitlets.config.loader import PyFileConfigLoader
 
-from grading_helpers import REPO_ROOT  # first: puts tools/ on sys.path
-from grade_class import CELL_GRADE_COLUMNS, merge  # noqa: E402 - tools/grade_class.py
+from course_lib.instructor.class_grading import merge, publish
+from course_lib.instructor.commands import gradebook_main
+from course_lib.instructor.gradebook import gradebook_url, register
+from course_lib.instructor.status import GRADED
+from course_lib.instructor.tables import Notes
+from grading_helpers import FIXTURE_SOLUTIONS, REPO_ROOT
 
-STUDENT, ASSIGNMENT = "alice", "01_data_transforms"
+STUDENT, ASSIGNMENT, FIXTURE = "alice", "01_data_transforms", "00_fixture"
 
 
 def ignored(paths: list[str], tracked: bool = False) -> set[str]:
@@ -63,27 +67,36 @@ def nbgrader_paths() -> tuple[list[str], list[str]]:
     return student_data, course_files
 
 
-def grade_class_outputs(scratch: Path) -> list[str]:
-    """The files tools/grade_class.py leaves in its --out folder, relative to it: its writer run on one shard's
-    results (the CSVs, the class report, and the autograded notebooks, feedback pages and logs copied over)."""
+@pytest.fixture(scope="module")
+def grade_class_outputs(tmp_path_factory) -> list[str]:
+    """The files the instructor's tools leave in grade_class's --out folder, relative to it, found by running their
+    writers: a shard's results (gradebook, sheets, report, autograded notebooks, feedback pages, logs) merged, the
+    marks sheet of the written answers to grade, and the export's final grades and LMS files."""
+    from nbgrader.api import Gradebook
+
+    scratch = tmp_path_factory.mktemp("outputs")
     shard = scratch / "grades-shard-1"
-    for sub, name in (("autograded", f"{ASSIGNMENT}.ipynb"), ("feedback", f"{ASSIGNMENT}.html")):
-        (shard / sub / STUDENT / ASSIGNMENT).mkdir(parents=True)
-        (shard / sub / STUDENT / ASSIGNMENT / name).write_text("{}")
+    register(shard, FIXTURE_SOLUTIONS)
+    with Gradebook(gradebook_url(shard)) as gradebook:
+        gradebook.add_student(STUDENT)
+        gradebook.add_submission(FIXTURE, STUDENT)
+    for sub, name in (("autograded", f"{FIXTURE}.ipynb"), ("feedback", f"{FIXTURE}.html")):
+        (shard / sub / STUDENT / FIXTURE).mkdir(parents=True)
+        (shard / sub / STUDENT / FIXTURE / name).write_text(nbformat.writes(nbformat.v4.new_notebook()))
     (shard / "logs").mkdir()
     (shard / "logs" / "worker-0.log").write_text("$ nbgrader autograde\n")
-    row = {"student_id": STUDENT, "assignment": ASSIGNMENT, "score": "1", "max_score": "1", "status": "graded"}
-    for name, columns, rows in (("grades.csv", list(row), [row]), ("cell_grades.csv", CELL_GRADE_COLUMNS, [
-            {**row, "notebook": ASSIGNMENT, "grade_id": "merge-test", "diagnosis": ""}])):
-        with (shard / name).open("w", newline="") as handle:
-            writer = csv.DictWriter(handle, fieldnames=columns)
-            writer.writeheader()
-            writer.writerows(rows)
+    publish(shard, gradebook_url(shard), Notes({(STUDENT, FIXTURE): GRADED}, {}), FIXTURE_SOLUTIONS)
     out = scratch / "grades"
-    merge([shard], out)
+    merge([shard], out, FIXTURE_SOLUTIONS)
+    roster = scratch / "roster.csv"
+    roster.write_text(f"Student,ID,SIS User ID,SIS Login ID,Section\n\"Doe, Alice\",1,S1,{STUDENT},A\n")
+    course = ["--course-dir", str(out), "--solutions", str(FIXTURE_SOLUTIONS)]
+    assert gradebook_main(["awaiting", str(out / "marks.csv"), *course]) == 0
+    assert gradebook_main(["export", "--grades", str(out), "--canvas", str(roster), *course]) == 0
     written = sorted(path.relative_to(out).as_posix() for path in out.rglob("*") if path.is_file())
-    assert {"grades.csv", "cell_grades.csv", "exercise_stats.csv", "class_report.html"} <= set(written), written
-    return written
+    assert {"grades.csv", "cell_grades.csv", "exercise_stats.csv", "class_report.html", "gradebook.db",
+            "final_grades.csv", "canvas_grades.csv", "marks.csv"} <= set(written), written
+    return written + ["moodle_grades.csv"]
 
 
 def test_everything_nbgrader_writes_about_students_is_ignored_and_the_course_is_not():
@@ -95,9 +108,9 @@ def test_everything_nbgrader_writes_about_students_is_ignored_and_the_course_is_
 
 
 @pytest.mark.parametrize("out", ["grades", "grades-shard-3", "grades-2026-spring", "."])
-def test_everything_grade_class_writes_is_ignored(tmp_path, out):
+def test_everything_grade_class_writes_is_ignored(grade_class_outputs, out):
     """In the README's grades/, in a shard's folder, in any grades* folder, and even at the repository root."""
-    paths = [str(Path(out) / name) if out != "." else name for name in grade_class_outputs(tmp_path)]
+    paths = [str(Path(out) / name) if out != "." else name for name in grade_class_outputs]
     if out == ".":  # its folders at the root are nbgrader's names, already covered; its files are named here
         paths = [path for path in paths if "/" not in path]
     assert not set(paths) - ignored(paths), f"git would commit: {sorted(set(paths) - ignored(paths))}"

@@ -18,7 +18,7 @@ from nbclient import NotebookClient
 
 from grading_helpers import (FIXTURE_RELEASE, FIXTURE_SOLUTIONS, REPO_ROOT, filled_with_solutions, grade_id, is_test,
                              read)
-from nbgrader_course import find_assignments  # noqa: E402 - tools/ is on sys.path via grading_helpers
+from course_lib.instructor.course import find_assignments
 
 SOURCES = {"course": (REPO_ROOT / "solutions", REPO_ROOT / "notebooks"), "fixture": (FIXTURE_SOLUTIONS, FIXTURE_RELEASE)}
 CASES = [(kind, name) for kind, (solutions, _) in SOURCES.items() for name in find_assignments(solutions)]

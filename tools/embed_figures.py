@@ -37,11 +37,10 @@ from pathlib import Path
 
 import nbformat
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from course_lib.instructor.course import checkout
+from notebook_header import solution_notebooks  # a script next to this one (Python puts its folder on sys.path)
 
-from notebook_header import solution_notebooks  # noqa: E402 - tools/ is not a package
-
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = checkout()
 ASSETS_DIR = "assets"
 DATA_URI_PREFIX = "data:image/png;base64,"
 MARKER_NOTE = ("embedded by tools/embed_figures.py; edit the figure in course_lib/figures, "

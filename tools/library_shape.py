@@ -3,7 +3,8 @@
 
 The library is layered so that a reader can start at the bottom and never meet a name from further up:
 
-    settings, atomic  <  nn, losses, metrics  <  data  <  train  <  viz  <  grading  <  figures  <  cli, colab
+    settings, atomic  <  nn, losses, metrics  <  data  <  train  <  viz  <  grading  <  instructor  <  figures
+        <  cli, colab
 
 A module may import its own layer and the layers below it, never one above. Functions stay under
 ``MAX_LINES`` lines and ``MAX_PARAMETERS`` parameters unless their docstring says why (a sentence holding
@@ -22,9 +23,11 @@ from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
 
-LIBRARY = Path(__file__).resolve().parent.parent / "course_lib"
-LAYERS = [("settings", "atomic"), ("nn", "losses", "metrics"), ("data",), ("train",), ("viz",), ("grading",), ("figures",),
-          ("cli", "colab", "__main__")]
+from course_lib.instructor.course import checkout
+
+LIBRARY = checkout() / "course_lib"
+LAYERS = [("settings", "atomic"), ("nn", "losses", "metrics"), ("data",), ("train",), ("viz",), ("grading",),
+          ("instructor",), ("figures",), ("cli", "colab", "__main__")]
 RANK = {name: rank for rank, names in enumerate(LAYERS) for name in names}
 MAX_LINES = 60
 MAX_PARAMETERS = 8

@@ -23,7 +23,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from course_lib.instructor.course import checkout
+
+REPO_ROOT = checkout()
 SHARED_DATA = REPO_ROOT.parent / "shared" / "data" / "montgomery" / "MontgomerySet"
 
 
@@ -49,7 +51,6 @@ def main() -> int:
         return finished.returncode
     summary = json.loads(finished.stdout.strip().splitlines()[-1])
 
-    sys.path.insert(0, str(REPO_ROOT))
     from course_lib.train.pretrained import PRETRAINED, export_pretrained
 
     provenance = {"command": "OMP_NUM_THREADS=1 " + " ".join(command), "data": data,

@@ -24,12 +24,14 @@ from pathlib import Path
 
 import nbformat
 
+from course_lib.instructor.course import checkout
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
     import tomli as tomllib
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+REPO_ROOT = checkout()
 BRANCH = "main"
 BADGE_CELL_ID = "colab-badge"
 SETUP_CELL_ID = "colab-setup"

@@ -8,7 +8,10 @@ create-assignment toolbar are instructor tools that only confuse a first session
 first start and never overwritten: later starts copy in only what it does not have yet (an assignment released
 since, or a notebook the student deleted to start afresh), so a student's answers survive `make release`, a
 `git pull` and every other make target.
-``make instructor`` runs ``--instructor``: the repository root (``solutions/`` included) with nbgrader on.
+``make instructor`` runs ``--instructor``: the repository root (``solutions/`` included) with nbgrader on. Its
+gradebook (``gradebook.db``) is given every assignment first (``tools/gradebook.py register``), so formgrader lists
+them and can autograde and grade by hand without its *Generate* button; and that button goes through the release's
+check for typed answers (``course_lib.instructor.formgrader``, loaded as a server extension of this JupyterLab only).
 
 nbgrader is switched off for this one JupyterLab process only: its server extensions through command-line
 options, its JupyterLab extension through a private ``page_config.json`` (under ``build/jupyter-config/``)
@@ -27,13 +30,16 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
+from course_lib.instructor.course import checkout
+
+REPO_ROOT = checkout()
 RELEASE_DIR = REPO_ROOT / "notebooks"
 WORKSPACE_DIR = REPO_ROOT / "workspace"
 # What JupyterLab and Python leave next to notebooks: never part of a release, never copied.
 NOT_COPIED = {".ipynb_checkpoints", "__pycache__"}
 PRIVATE_CONFIG_DIR = REPO_ROOT / "build" / "jupyter-config"
 NBGRADER_LAB_EXTENSION = "@jupyter/nbgrader"
+GENERATE_GUARD = "course_lib.instructor.formgrader"  # formgrader's Generate behind the release's check
 # Asks on first start whether to fetch news from the internet: noise for a student working offline.
 ANNOUNCEMENTS_PLUGIN = "@jupyterlab/apputils-extension:announcements"
 DEFAULT_PORT = 8888
@@ -125,6 +131,18 @@ def prepare_data() -> Path:
     return dataset
 
 
+def register_assignments(course: Path) -> None:
+    """Give the gradebook of the course directory ``course`` every assignment of its solutions/ (nothing when it is
+    not a course directory), so formgrader lists them and grades without its Generate button."""
+    if not ((course / "nbgrader_config.py").is_file() and (course / "solutions").is_dir()):
+        return
+    from course_lib.instructor.gradebook import register
+
+    print(f"start_lab: registering the assignments in {course / 'gradebook.db'} ...", flush=True)
+    names = register(course, course / "solutions")
+    print(f"start_lab: {'registered ' + ', '.join(names) if names else 'every assignment is registered'}", flush=True)
+
+
 def build_launch(
     mode: str,
     root: Path,
@@ -157,6 +175,8 @@ def build_launch(
         argv.append("--ServerApp.allow_root=True")  # containers and CI run as root
     if mode == "student":
         argv += [f"--ServerApp.jpserver_extensions={name}=False" for name in nbgrader_server_extensions()]
+    else:
+        argv.append(f"--ServerApp.jpserver_extensions={GENERATE_GUARD}=True")
     config_dir = private_config_dir / mode
     write_page_config(config_dir, mode)
     env = dict(os.environ)
@@ -210,6 +230,8 @@ def main(argv: list[str] | None = None) -> None:
     port = args.port if args.port is not None else first_free_port(host=args.ip if args.ip != "0.0.0.0" else "")
     if args.mode == "student":
         prepare_data()
+    else:
+        register_assignments(root)
     launch = build_launch(args.mode, root, port, open_browser=not args.no_browser, ip=args.ip, token=args.token)
     tools = "without nbgrader's instructor tools" if args.mode == "student" else "with nbgrader's instructor tools"
     print(f"start_lab: JupyterLab on {root} ({args.mode}, {tools})", flush=True)

@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from course_lib.grading.diagnosis import Finding, Kind
+
 __all__ = [
     "LIBRARY_PACKAGE",
     "quiet",
@@ -111,7 +113,7 @@ def _learner_line(error: BaseException) -> str:
     return f" (in {frame.name}, line {frame.lineno}{code})"
 
 
-def _not_started(function: Any, error: NotImplementedError, exercise: str, what: str) -> AssertionError:
+def _not_started(function: Any, error: NotImplementedError, exercise: str, what: str) -> Finding:
     """The advice for an unstarted answer; when the stub that raised is a helper of the answer's (an earlier
     exercise's function, say), the advice names that helper."""
     tb = error.__traceback__
@@ -121,12 +123,12 @@ def _not_started(function: Any, error: NotImplementedError, exercise: str, what:
     own = {f.__code__ for f in functions_of(function)}
     if (code is None or code in own or code.co_name in (exercise, "<lambda>") or _in_library(code.co_filename)
             or "site-packages" in code.co_filename):
-        return AssertionError(f"{exercise}: {what} raised NotImplementedError. Replace `raise NotImplementedError()` "
-                              "with your code, run that cell, then this one.")
+        return Finding(f"{exercise}: {what} raised NotImplementedError. Replace `raise NotImplementedError()` with "
+                       "your code, run that cell, then this one.", Kind.NOT_STARTED, "the answer is not written yet")
     helper = code.co_qualname
-    return AssertionError(f"{exercise}: {what} called {helper}(), which raised NotImplementedError: {helper} is not "
-                          f"written yet. Replace `raise NotImplementedError()` in {helper} with your code, run its "
-                          "cell, then this one.")
+    return Finding(f"{exercise}: {what} called {helper}(), which raised NotImplementedError: {helper} is not written "
+                   f"yet. Replace `raise NotImplementedError()` in {helper} with your code, run its cell, then this one.",
+                   Kind.NOT_STARTED, f"a function it calls, {helper}(), is not written yet")
 
 
 def call_learner(function: Callable[..., Any], *args: Any, exercise: str, call: str | None = None,
@@ -142,11 +144,11 @@ def call_learner(function: Callable[..., Any], *args: Any, exercise: str, call: 
     except NotImplementedError as error:
         raise _not_started(function, error, exercise, what) from None
     except AssertionError as error:
-        raise AssertionError(f"{exercise}: {what} failed an assertion of your own{_learner_line(error)}: "
-                             f"{error}") from None
+        raise Finding(f"{exercise}: {what} failed an assertion of your own{_learner_line(error)}: {error}",
+                      Kind.CRASHED, "an assertion of the answer's own failed") from None
     except Exception as error:  # noqa: BLE001 - every crash of learner code is reported as a failed check
-        raise AssertionError(f"{exercise}: {what} raised {type(error).__name__}{_learner_line(error)}: "
-                             f"{error}") from None
+        raise Finding(f"{exercise}: {what} raised {type(error).__name__}{_learner_line(error)}: {error}",
+                      Kind.CRASHED, f"the answer raised {type(error).__name__}") from None
 
 
 def refusal(function: Callable[..., Any], *args: Any, exercise: str, call: str,
@@ -258,17 +260,20 @@ def require_defined_in_notebook(obj: Any, *, exercise: str | None = None,
     candidate = next((item for item in unwrapped(obj) if inspect.isclass(item) or inspect.isfunction(item)),
                      type(obj))
     module = getattr(candidate, "__module__", None)
+    copied = "the answer is course_lib's own code, not the student's"
     if _from_library(module):
-        raise AssertionError(advice.format(what=f"{module}.{getattr(candidate, '__qualname__', candidate)}"))
+        raise Finding(advice.format(what=f"{module}.{getattr(candidate, '__qualname__', candidate)}"),
+                      Kind.LIBRARY_CODE, copied)
     if inspect.isclass(candidate):
         allowed = set(allowed_bases)
         for base in candidate.__mro__[1:]:
             if base not in allowed and (_from_library(base.__module__) or _library_code(base)):
-                raise AssertionError(f"{name}: your class inherits from {base.__module__}.{base.__qualname__}, "
-                                     "which already solves the exercise. Write the class without that base.")
+                raise Finding(f"{name}: your class inherits from {base.__module__}.{base.__qualname__}, which "
+                              "already solves the exercise. Write the class without that base.", Kind.LIBRARY_CODE,
+                              "the answer's class inherits from course_lib's own solution")
     found = _library_code(candidate)
     if found is not None:
-        raise AssertionError(advice.format(what=f"code (from {found})"))
+        raise Finding(advice.format(what=f"code (from {found})"), Kind.LIBRARY_CODE, copied)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -5,7 +5,9 @@ failed check is *shown*, not raised: a panel names the exercise, says what is wr
 notebook runs on. Where a grade is taken (nbgrader's autograde and validate set ``NBGRADER_EXECUTION``) or a
 failure must stop the run (the test suite sets ``COURSE_STRICT_CHECKS``), ``settings.strict_checks()`` is true and
 the same failure raises :class:`CheckFailed`, whose traceback is the diagnosis alone, so an unsolved exercise
-still scores zero. Otter-grader's ``grader.check`` (a result object displayed where the check ran) is the model.
+still scores zero; just before, the failure's :class:`~course_lib.grading.diagnosis.Diagnosis` (exercise, kind, cause,
+detail) is written into the cell's output as data, for class grading to count. Otter-grader's ``grader.check`` (a
+result object displayed where the check ran) is the model.
 
 A checker is a function that raises ``AssertionError`` with the diagnosis or returns the line to show on
 success; :func:`exercise_check` turns it into what the test cells call and registers its exercise, so that
@@ -27,6 +29,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from course_lib.grading.diagnosis import MIME_TYPE, Diagnosis, Kind, diagnose
 from course_lib.grading.isolation import course_pieces
 from course_lib.settings import strict_checks
 
@@ -106,6 +109,7 @@ class CheckResult:
     exercise: Exercise
     passed: bool
     message: str
+    diagnosis: Diagnosis | None = None  # why it failed, as data (None when it passed)
 
     @property
     def verdict(self) -> str:
@@ -162,11 +166,27 @@ def _outcome(exercise: Exercise, check: Callable[..., str], args: tuple, kwargs:
     try:
         message = check(*args, **kwargs)
     except AssertionError as error:
-        return CheckResult(exercise, False, str(error))
+        return CheckResult(exercise, False, str(error), diagnose(error, exercise.notebook, exercise.number,
+                                                                 exercise.title))
     except Exception as error:  # noqa: BLE001 - e.g. the check was handed something it cannot use
-        return CheckResult(exercise, False, f"the check could not run: {type(error).__name__}: {error}. Pass it "
-                                            "the function or class your answer cell defines.")
+        message = (f"the check could not run: {type(error).__name__}: {error}. Pass it the function or class your "
+                   "answer cell defines.")
+        return CheckResult(exercise, False, message, Diagnosis(
+            exercise.notebook, exercise.number, exercise.title, Kind.CHECK_ERROR,
+            f"the check was handed something it cannot use ({type(error).__name__})", message))
     return CheckResult(exercise, True, message or "correct.")
+
+
+def _record(diagnosis: Diagnosis) -> None:
+    """Write ``diagnosis`` into the running cell's output as data (inside a kernel only): nothing shows, class
+    grading reads it (``course_lib.instructor``)."""
+    if "IPython" not in sys.modules:
+        return
+    from IPython import get_ipython
+    from IPython.display import display
+
+    if get_ipython() is not None:
+        display({MIME_TYPE: diagnosis.record(), "text/plain": ""}, raw=True)
 
 
 def _whose(pieces: Mapping[str, tuple[Exercise, Any]], used: set[str]) -> str:
@@ -212,9 +232,12 @@ def exercise_check(notebook: str, number: int, title: str, points: float, *, ans
                                ) as used:
                 result = _outcome(exercise, check, args, kwargs)
             if whose := _whose(pieces, used):
-                result = CheckResult(exercise, result.passed, result.message + whose)
+                diagnosis = result.diagnosis.with_detail(result.message + whose) if result.diagnosis else None
+                result = CheckResult(exercise, result.passed, result.message + whose, diagnosis)
             _RESULTS[exercise] = result
             if not result.passed and strict_checks():
+                if result.diagnosis is not None:
+                    _record(result.diagnosis)
                 raise CheckFailed(result) from None
             _display(result)
 

@@ -1,10 +1,11 @@
-"""Run nbgrader in a throw-away course directory, isolated from the user's Jupyter configuration.
+"""Run nbgrader in a course directory of its own, isolated from the user's Jupyter configuration.
 
-nbgrader keeps state (gradebook.db, submitted/, autograded/, feedback/) in its course directory. The
-course's tools build that directory in a temporary folder from the repository's nbgrader_config.py and
-solutions/, run ``python -m nbgrader ...`` there as a subprocess with HOME and the Jupyter config/data
-directories pointed inside it, and copy back only what they were asked for. The repository stays clean
-and a user's ~/.jupyter/nbgrader_config.py cannot change a release or a grade.
+nbgrader keeps state (gradebook.db, submitted/, autograded/, feedback/) in its course directory. The course's tools
+build such a directory in a temporary folder from the checkout's nbgrader_config.py and solutions/, run
+``python -m nbgrader ...`` there as a subprocess with HOME and the Jupyter config/data directories pointed inside
+it, and copy back only what they were asked for. A user's ~/.jupyter/nbgrader_config.py cannot change a release or
+a grade. The gradebook may live elsewhere (``db_url``): that is how assignments are registered in the instructor's
+gradebook without touching the release (``gradebook.register``).
 """
 
 from __future__ import annotations
@@ -16,10 +17,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-CONFIG_FILE = REPO_ROOT / "nbgrader_config.py"
+from course_lib.settings import repository_root
+
+__all__ = ["CourseDir", "NbgraderError", "find_assignments", "isolated_env", "checkout", "config_file",
+           "SOURCE_DIRNAME", "RELEASE_DIRNAME", "GRADEBOOK"]
+
 SOURCE_DIRNAME = "solutions"
 RELEASE_DIRNAME = "notebooks"
+GRADEBOOK = "gradebook.db"  # nbgrader's default name, at the root of a course directory
 # Per-student state a clone must not inherit (each clone grades its own share of students).
 WORK_FOLDERS = (".home", "submitted", "autograded", "feedback", "downloaded", "extracted")
 
@@ -28,11 +33,27 @@ class NbgraderError(RuntimeError):
     """An nbgrader command failed; the message holds the command and the end of its log."""
 
 
+def checkout() -> Path:
+    """The course checkout this library runs from; an error that says what to do when it runs from elsewhere."""
+    root = repository_root()
+    if root is None:
+        raise NbgraderError("course_lib is not running from a checkout of the course (solutions/ and pyproject.toml "
+                            "next to it): install the checkout with `make test` or `pip install -e .` and run the "
+                            "tools from it")
+    return root
+
+
+def config_file() -> Path:
+    """The checkout's nbgrader_config.py, which every course directory here starts from."""
+    return checkout() / "nbgrader_config.py"
+
+
 def find_assignments(solutions_dir: Path) -> list[str]:
     """Assignment names under ``solutions_dir``: folders holding at least one notebook, sorted."""
     solutions_dir = Path(solutions_dir)
     if not solutions_dir.is_dir():
-        raise FileNotFoundError(f"{solutions_dir} is not a folder: pass the folder that holds <assignment>/<assignment>.ipynb")
+        raise FileNotFoundError(f"{solutions_dir} is not a folder: pass the folder that holds "
+                                "<assignment>/<assignment>.ipynb")
     return sorted(child.name for child in solutions_dir.iterdir()
                   if child.is_dir() and not child.name.startswith(".") and any(child.glob("*.ipynb")))
 
@@ -51,7 +72,7 @@ def isolated_env(home: Path, threads: int | None = None) -> dict[str, str]:
         env[name] = str(path)
     env.pop("JUPYTER_CONFIG_PATH", None)
     env.pop("JUPYTER_PATH", None)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO_ROOT), env.get("PYTHONPATH", "")]))
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(checkout()), env.get("PYTHONPATH", "")]))
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "")])
     env.setdefault("MPLBACKEND", "Agg")
     env["PYTHONWARNINGS"] = "ignore::DeprecationWarning"  # nbgrader/jupyter deprecation chatter in the logs only
@@ -61,41 +82,43 @@ def isolated_env(home: Path, threads: int | None = None) -> dict[str, str]:
     return env
 
 
-def _write_config(root: Path) -> None:
-    """The repository's nbgrader_config.py with the course root pinned to ``root``."""
-    config = CONFIG_FILE.read_text(encoding="utf-8")
-    (root / "nbgrader_config.py").write_text(config + f"\nc.CourseDirectory.root = {str(root)!r}\n",
-                                             encoding="utf-8")
+def _write_config(root: Path, db_url: str | None) -> None:
+    """The checkout's nbgrader_config.py with the course root (and, when given, the gradebook) pinned."""
+    lines = [config_file().read_text(encoding="utf-8"), f"c.CourseDirectory.root = {str(root)!r}"]
+    if db_url is not None:
+        lines.append(f"c.CourseDirectory.db_url = {db_url!r}")
+    (root / "nbgrader_config.py").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
 @dataclass
 class CourseDir:
-    """A temporary nbgrader course directory: ``root`` holds nbgrader_config.py, solutions/ and nbgrader's state."""
+    """An nbgrader course directory: ``root`` holds nbgrader_config.py, solutions/ and nbgrader's state."""
 
     root: Path
     env: dict[str, str]
+    gradebook_url: str | None = None  # where its gradebook is, when not at root/gradebook.db
 
     @classmethod
     def create(cls, root: Path, solutions_dir: Path, assignments: list[str] | None = None,
-               threads: int | None = None) -> "CourseDir":
+               threads: int | None = None, db_url: str | None = None) -> CourseDir:
         """Lay out ``root`` with the course config and a copy of the chosen assignments' sources."""
         root = Path(root).resolve()
         root.mkdir(parents=True, exist_ok=True)
-        _write_config(root)
+        _write_config(root, db_url)
         names = assignments if assignments is not None else find_assignments(solutions_dir)
         for name in names:
             source = Path(solutions_dir) / name
             if not source.is_dir():
                 raise FileNotFoundError(f"no assignment folder {source}: expected {source}/{name}.ipynb")
-            shutil.copytree(source, root / SOURCE_DIRNAME / name,
+            shutil.copytree(source, root / SOURCE_DIRNAME / name, dirs_exist_ok=True,
                             ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__", "*.pyc"))
-        return cls(root=root, env=isolated_env(root / ".home", threads))
+        return cls(root=root, env=isolated_env(root / ".home", threads), gradebook_url=db_url)
 
-    def clone(self, root: Path, threads: int | None = None) -> "CourseDir":
+    def clone(self, root: Path, threads: int | None = None) -> CourseDir:
         """A copy of this course (sources, releases, gradebook; no student work) at ``root``, configured for it."""
         root = Path(root).resolve()
         shutil.copytree(self.root, root, ignore=shutil.ignore_patterns(*WORK_FOLDERS))
-        _write_config(root)
+        _write_config(root, None)
         return CourseDir(root=root, env=isolated_env(root / ".home", threads))
 
     def run(self, *args: str, check: bool = True, timeout: float | None = None) -> subprocess.CompletedProcess:
@@ -108,10 +131,10 @@ class CourseDir:
         return done
 
     def generate(self, assignment: str) -> Path:
-        """``nbgrader generate_assignment``: the release folder of ``assignment`` (also fills gradebook.db)."""
+        """``nbgrader generate_assignment``: the release folder of ``assignment`` (also fills the gradebook)."""
         self.run("generate_assignment", assignment, "--force")
         return self.root / RELEASE_DIRNAME / assignment
 
     @property
     def db_url(self) -> str:
-        return f"sqlite:///{self.root / 'gradebook.db'}"
+        return self.gradebook_url or f"sqlite:///{self.root / GRADEBOOK}"

@@ -25,6 +25,8 @@ from pathlib import Path
 
 import nbformat
 
+from course_lib.instructor.cells import grade_id
+
 MAX_REASON = 200  # characters of an error message kept in a status line
 
 
@@ -35,10 +37,6 @@ class Repair:
     notebook: nbformat.NotebookNode | None
     changes: list[str] = field(default_factory=list)
     problem: str | None = None
-
-
-def _grade_id(cell) -> str | None:
-    return cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
 
 
 def _is_graded(cell) -> bool:
@@ -71,22 +69,22 @@ def _deduplicate(notebook, changes: list[str]) -> None:
         meta = cell.get("metadata", {}).get("nbgrader")
         if meta is None:
             continue
-        grade_id = meta.get("grade_id")
-        if not grade_id:
+        name = meta.get("grade_id")
+        if not name:
             _make_plain(cell)
             changes.append(f"cell {index + 1} had nbgrader metadata without a grade id: made a plain cell")
-        elif grade_id in seen:
+        elif name in seen:
             _make_plain(cell)
-            changes.append(f"cell {index + 1} is a copy of cell '{grade_id}' (copy and paste): made a plain cell, "
+            changes.append(f"cell {index + 1} is a copy of cell '{name}' (copy and paste): made a plain cell, "
                            "the first one is graded")
         else:
-            seen.add(grade_id)
+            seen.add(name)
 
 
 def _match(notebook, release_cell, release_index: int, known: set[str]):
     """The submission cell that ``release_cell`` became, when exactly one fits: same cell id, else same place."""
     def free(cell) -> bool:
-        return cell.cell_type == release_cell.cell_type and _grade_id(cell) not in known
+        return cell.cell_type == release_cell.cell_type and grade_id(cell) not in known
 
     by_id = [cell for cell in notebook.cells if release_cell.get("id") and cell.get("id") == release_cell.get("id")]
     if len(by_id) == 1 and free(by_id[0]):
@@ -97,24 +95,24 @@ def _match(notebook, release_cell, release_index: int, known: set[str]):
 
 
 def _restore_missing(notebook, release, changes: list[str]) -> None:
-    known = {_grade_id(cell) for cell in release.cells if _grade_id(cell)}
-    present = {_grade_id(cell) for cell in notebook.cells if _grade_id(cell)}
+    known = {grade_id(cell) for cell in release.cells if grade_id(cell)}
+    present = {grade_id(cell) for cell in notebook.cells if grade_id(cell)}
     for index, cell in enumerate(release.cells):
-        grade_id = _grade_id(cell)
-        if not _is_graded(cell) or grade_id in present:
+        name = grade_id(cell)
+        if not _is_graded(cell) or name in present:
             continue
         found, how = _match(notebook, cell, index, known)
         if found is None:
-            changes.append(f"cell '{grade_id}' is missing and no cell matches it: nbgrader grades it as unanswered")
+            changes.append(f"cell '{name}' is missing and no cell matches it: nbgrader grades it as unanswered")
             continue
-        previous = _grade_id(found)
+        previous = grade_id(found)
         found.metadata["nbgrader"] = copy.deepcopy(cell.metadata["nbgrader"])
         what = f"its grade id was '{previous}'" if previous else "its nbgrader metadata had been removed"
-        changes.append(f"cell '{grade_id}' restored ({what}; matched {how})")
-        present.add(grade_id)
+        changes.append(f"cell '{name}' restored ({what}; matched {how})")
+        present.add(name)
     for index, cell in enumerate(notebook.cells):
-        if _grade_id(cell) and _grade_id(cell) not in known:
-            changes.append(f"cell {index + 1}'s grade id '{_grade_id(cell)}' is not in the assignment: made a plain "
+        if grade_id(cell) and grade_id(cell) not in known:
+            changes.append(f"cell {index + 1}'s grade id '{grade_id(cell)}' is not in the assignment: made a plain "
                            "cell")
             _make_plain(cell)
 
@@ -133,10 +131,10 @@ def repair_submission(path: Path, release: Path) -> Repair:
 def as_graded(notebook, source: Path):
     """``notebook`` as nbgrader runs it: test and read-only cells put back from the ``source`` notebook (hidden
     tests included), as nbgrader's OverwriteCells does, by grade id."""
-    originals = {_grade_id(cell): cell for cell in nbformat.read(source, as_version=4).cells if _grade_id(cell)}
+    originals = {grade_id(cell): cell for cell in nbformat.read(source, as_version=4).cells if grade_id(cell)}
     graded = copy.deepcopy(notebook)
     for index, cell in enumerate(graded.cells):
-        original = originals.get(_grade_id(cell))
+        original = originals.get(grade_id(cell))
         meta = cell.get("metadata", {}).get("nbgrader", {})
         if original is not None and not meta.get("solution") and (meta.get("grade") or meta.get("locked")):
             graded.cells[index] = copy.deepcopy(original)
@@ -187,5 +185,5 @@ def stop_cell(notebook, index: int, timeout: float, what: str) -> str | None:
     message = f"while being graded, this answer {what}, so it was stopped"
     cell.source = "\n\n".join(f"def {name}(*args, **kwargs):\n    raise TimeoutError({message!r})" for name in names)
     hung = "this cell" if answers[0] == index else f"cell {index + 1}, which calls it,"
-    return (f"answer cell '{_grade_id(cell)}' was stopped: {hung} {what}; it was replaced by one that raises "
+    return (f"answer cell '{grade_id(cell)}' was stopped: {hung} {what}; it was replaced by one that raises "
             "TimeoutError, so only its exercise scores 0")

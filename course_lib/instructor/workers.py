@@ -1,0 +1,188 @@
+"""One worker of class grading: a clone of the course directory that grades its share of students, losing nothing.
+
+nbgrader autogrades one notebook at a time and its sqlite gradebook takes one writer, so each worker grades in a
+course directory of its own (``CourseDir.clone``), assignment by assignment, with the real ``nbgrader autograde``
+and ``generate_feedback``. Around nbgrader it makes sure that no notebook is lost and no zero is silent:
+
+* before grading, each submission is checked against the release and repaired where nbgrader would fail on it
+  (``repair``); a file that is not a notebook is not graded, and says so;
+* a notebook that nbgrader gives up on because one cell hung past the time limit (ignoring the interrupt) or killed
+  the kernel is graded again with the answer responsible replaced by one that raises ``TimeoutError``, so only
+  that exercise scores zero (at most ``MAX_RETRIES`` times);
+* every notebook ends with a status (``status.NotebookStatus``), and a notebook that could not be graded gets a
+  feedback page saying why.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from course_lib.instructor.course import RELEASE_DIRNAME, CourseDir
+from course_lib.instructor.diagnoses import Failure, failures
+from course_lib.instructor.repair import as_graded, hanging_cell, one_line, repair_submission, stop_cell
+from course_lib.instructor.status import NotebookStatus
+
+__all__ = ["Worker", "StepTime", "DEFAULT_TIMEOUT", "MAX_RETRIES"]
+
+DEFAULT_TIMEOUT = 180  # nbgrader_config.py's c.Execute.timeout: what a hang is measured against
+MAX_RETRIES = 3  # hung or killed cells replaced per notebook before giving up on it
+# What nbgrader says when an answer hung or took the kernel down. A kernel killed mid-call (os._exit, a hang
+# that ignores the interrupt) can also surface as a ZMQError from the client's closed sockets on a busy machine.
+KERNEL_LOST = r"CellTimeoutError|DeadKernelError|UnresponsiveKernel|Kernel died|ZMQError"
+FAILED = re.compile(r"There was an error processing assignment '(?P<assignment>[^']+)' for student "
+                    r"'(?P<student>[^']+)'")
+
+
+@dataclass
+class StepTime:
+    """How long one worker took for one nbgrader step on its students."""
+
+    worker: int
+    step: str
+    assignment: str
+    students: int
+    seconds: float
+
+
+class Worker:
+    """One worker's course clone and log, grading its share of students assignment by assignment."""
+
+    def __init__(self, index: int, template: CourseDir, scratch: Path, out_dir: Path, threads: int,
+                 timeout: float | None) -> None:
+        self.index = index
+        self.course = template.clone(scratch / f"worker-{index}", threads=threads)
+        self.out_dir = out_dir
+        self.timeout = timeout
+        self.options = [f"--Execute.timeout={int(timeout)}"] if timeout else []
+        self.steps: list[StepTime] = []
+        self.failures: list[str] = []  # problem lines: a student's notebook that could not be graded
+        self.changes: dict[tuple[str, str], list[str]] = {}  # what was repaired, per (student, assignment)
+        self.problems: dict[tuple[str, str], str] = {}  # why it could not be graded
+        self.log = (out_dir / "logs" / f"worker-{index}.log").open("w", encoding="utf-8")
+
+    @property
+    def statuses(self) -> dict[tuple[str, str], NotebookStatus]:
+        """The status of every notebook this worker took."""
+        return {key: NotebookStatus.not_graded(self.problems[key]) if key in self.problems
+                else NotebookStatus.repaired(changes) for key, changes in self.changes.items()}
+
+    def nbgrader(self, step: str, assignment: str, students: int, *args: str):
+        start = time.perf_counter()
+        done = self.course.run(*args, check=False)
+        self.steps.append(StepTime(self.index, step, assignment, students, time.perf_counter() - start))
+        self.log.write(f"$ nbgrader {' '.join(args)}\n{done.stdout}{done.stderr}\n")
+        self.log.flush()
+        return done
+
+    def submitted(self, student: str, assignment: str) -> Path:
+        return self.course.root / "submitted" / student / assignment / f"{assignment}.ipynb"
+
+    def autograded(self, student: str, assignment: str) -> Path:
+        return self.course.root / "autograded" / student / assignment / f"{assignment}.ipynb"
+
+    def prepare(self, submitted_dir: Path, student: str, assignment: str) -> bool:
+        """Copy one submission in, repaired; False (with its status) when it cannot be graded at all."""
+        source = submitted_dir / student / assignment
+        target = self.course.root / "submitted" / student / assignment
+        shutil.copytree(source, target)
+        release = self.course.root / RELEASE_DIRNAME / assignment / f"{assignment}.ipynb"
+        repair = repair_submission(target / f"{assignment}.ipynb", release)
+        self.changes[(student, assignment)] = repair.changes
+        if repair.notebook is None:
+            shutil.rmtree(target)
+            self.problems[(student, assignment)] = repair.problem or "it could not be read"
+            return False
+        nbformat.write(repair.notebook, target / f"{assignment}.ipynb")
+        for change in repair.changes:
+            self.log.write(f"repair {student}/{assignment}: {change}\n")
+        return True
+
+    def failed_students(self, output: str, assignment: str) -> dict[str, str]:
+        """{student: the error's last line} for every submission of ``assignment`` nbgrader gave up on."""
+        return {match["student"]: _error_line(output, match["student"], assignment)
+                for match in FAILED.finditer(output) if match["assignment"] == assignment}
+
+    def grade(self, assignment: str, students: list[str]) -> None:
+        """Autograde ``students`` on ``assignment``; retry, per student, what hung or killed the kernel."""
+        done = self.nbgrader("autograde", assignment, len(students), "autograde", assignment, "--force", *self.options)
+        for student, reason in self.failed_students(done.stdout + done.stderr, assignment).items():
+            self.retry(student, assignment, reason)
+
+    def retry(self, student: str, assignment: str, reason: str) -> None:
+        """Stop the answer that hung (up to MAX_RETRIES times) and grade again; else mark it not graded."""
+        key = (student, assignment)
+        source = self.course.root / "solutions" / assignment / f"{assignment}.ipynb"
+        timeout = self.timeout or DEFAULT_TIMEOUT
+        for _ in range(MAX_RETRIES):
+            if not re.search(KERNEL_LOST, reason):
+                break
+            path = self.submitted(student, assignment)
+            notebook = nbformat.read(path, as_version=4)
+            index = hanging_cell(as_graded(notebook, source), path.parent, timeout)
+            killed = re.search(r"DeadKernel|Kernel died|ZMQError", reason)
+            change = stop_cell(notebook, index, timeout, "stopped the kernel" if killed else
+                               f"ran past {timeout:g} s") if index is not None else None
+            if change is None:
+                break
+            self.changes[key].append(change)
+            self.log.write(f"repair {student}/{assignment}: {change}\n")
+            nbformat.write(notebook, path)
+            done = self.nbgrader("autograde", assignment, 1, "autograde", assignment, "--student", student, "--force",
+                                 *self.options)
+            failed = self.failed_students(done.stdout + done.stderr, assignment)
+            if student not in failed:
+                return
+            reason = failed[student]
+        self.problems[key] = f"nbgrader stopped on it ({reason})"
+        self.failures.append(f"{student}/{assignment}: not graded: {reason} (see {self.log.name})")
+
+    def feedback(self, assignment: str, students: list[str], enabled: bool) -> None:
+        graded = [s for s in students if self.autograded(s, assignment).is_file()]
+        if enabled and graded:
+            self.nbgrader("generate_feedback", assignment, len(graded), "generate_feedback", assignment, "--force")
+        for student in students:
+            status = self.statuses[(student, assignment)]
+            if not status.graded:
+                _not_graded_page(self.out_dir / "feedback" / student / assignment / f"{assignment}.html", student,
+                                 assignment, status)
+
+    def finish(self) -> dict[tuple[str, str, str], Failure]:
+        """Copy the graded notebooks and feedback pages out; the failures of every test cell, read from them."""
+        for folder in ("autograded", "feedback"):
+            if (self.course.root / folder).is_dir():
+                shutil.copytree(self.course.root / folder, self.out_dir / folder, dirs_exist_ok=True)
+        found = {}
+        for (student, assignment), status in self.statuses.items():
+            path = self.autograded(student, assignment)
+            if status.graded and path.is_file():
+                found |= {(student, assignment, grade_id): failure for grade_id, failure in failures(path).items()}
+        self.log.close()
+        return found
+
+
+def _error_line(output: str, student: str, assignment: str) -> str:
+    """The last line of the traceback nbgrader logged for this student's assignment."""
+    marker = "There was an error processing assignment: "
+    blocks = [block for block in output.split(marker)[1:] if f"/{student}/{assignment}" in block.splitlines()[0]]
+    if not blocks:
+        return "nbgrader reported an error (see the log)"
+    lines = [line.strip() for line in blocks[0].splitlines()[1:] if line.strip() and not line.startswith("[")]
+    errors = [line for line in lines if re.match(r"^[\w.]+(Error|Exception|Interrupt)\b", line)]
+    return one_line(errors[-1] if errors else (lines[-1] if lines else "unknown error"))
+
+
+def _not_graded_page(path: Path, student: str, assignment: str, status: NotebookStatus) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    reason = html.escape("; ".join(status.notes) or "unknown")
+    path.write_text(f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(assignment)}: not "
+                    f"graded</title></head><body><h1>{html.escape(assignment)}: not graded</h1><p>Student: "
+                    f"{html.escape(student)}</p><p>This notebook could not be graded: {reason}.</p><p>Nothing was "
+                    "scored; please ask your instructor, and submit the notebook again as a file saved from "
+                    "Jupyter.</p></body></html>", encoding="utf-8")
