@@ -1,4 +1,5 @@
-"""The offline phantom set: Montgomery layout and names, deterministic, and a real (if easier) learning problem."""
+"""The offline phantom set: Montgomery layout and names, deterministic, and anatomy and appearance that vary as
+real radiographs do (how close it comes to the real set is measured by benchmarks/phantom_realism.py)."""
 
 from __future__ import annotations
 
@@ -66,7 +67,63 @@ def test_anatomy_lungs_darker_left_lung_on_the_image_right_and_cut_by_the_heart(
         bands += bool((image == 0).all(axis=1).any() or (image == 0).all(axis=0).any())
     assert all(darker)
     assert len(heights) > 1 and len(widths) > 1
-    assert 0 < bands < 12                                                   # some, not all, have black bands
+    assert 0 < bands < 12          # some, not all, have black rows or columns (unexposed plate, air beside the body)
+
+
+@pytest.fixture(scope="module")
+def rendered() -> list[tuple[np.ndarray, np.ndarray, np.ndarray, bool]]:
+    """24 cases, every other one a tuberculosis case: (image, right mask, left mask, tb)."""
+    return [(*render_case(100 + seed, tb=seed % 2 == 1), seed % 2 == 1) for seed in range(24)]
+
+
+def test_the_heart_cuts_the_left_lung_which_is_the_smaller(rendered):
+    ratios = [(left > 0).sum() / (right > 0).sum() for _, right, left, tb in rendered if not tb]
+    assert np.median(ratios) < 0.95, f"left/right lung area: median {np.median(ratios):.3f}"
+    # the heart sits low and medial: the left lung's lower medial quarter is mostly gone, the right's is not
+    def lower_medial_share(mask: np.ndarray, medial_is_left: bool) -> float:
+        rows, cols = np.nonzero(mask)
+        low = rows > np.percentile(rows, 75)
+        medial = cols < np.median(cols) if medial_is_left else cols > np.median(cols)
+        return (low & medial).mean()
+    left_share = np.median([lower_medial_share(left > 0, True) for _, _, left, tb in rendered if not tb])
+    right_share = np.median([lower_medial_share(right > 0, False) for _, right, _, tb in rendered if not tb])
+    assert left_share < right_share
+
+
+def test_each_lung_reaches_its_lowest_point_at_the_costophrenic_angle(rendered):
+    lateral = []
+    for _, right, left, _ in rendered:
+        for mask, lateral_is_left in ((right > 0, True), (left > 0, False)):
+            rows, cols = np.nonzero(mask)
+            lowest = cols[rows >= rows.max() - 2].mean()
+            third = np.percentile(cols, 33 if lateral_is_left else 67)
+            lateral.append(lowest < third if lateral_is_left else lowest > third)
+    assert np.mean(lateral) > 0.8, f"lowest point on the lateral side in {np.mean(lateral):.0%} of lungs"
+
+
+def test_exposure_contrast_and_anatomy_vary_between_cases(rendered):
+    lung_means, areas = [], []
+    for image, right, left, _ in rendered:
+        lungs = (right > 0) | (left > 0)
+        lung_means.append(image[lungs].mean() / max(image.max(), 1))
+        areas.append(lungs.mean())
+    assert np.std(lung_means) > 0.03 and np.std(areas) > 0.02
+
+
+def test_tuberculosis_cases_carry_opacities_or_fluid(rendered):
+    def lung_brightness(image, right, left):
+        lungs = (right > 0) | (left > 0)
+        return np.percentile(image[lungs], 90) / max(image.max(), 1)
+    normal = np.median([lung_brightness(*case[:3]) for case in rendered if not case[3]])
+    tb = np.median([lung_brightness(*case[:3]) for case in rendered if case[3]])
+    assert tb > normal, f"bright 10 % of the lung fields: tuberculosis {tb:.3f}, normal {normal:.3f}"
+
+
+def test_parallel_generation_writes_the_same_set(tmp_path):
+    serial = make_phantom_dataset(tmp_path / "serial", n_cases=4, seed=3, progress=False, workers=1)
+    parallel = make_phantom_dataset(tmp_path / "parallel", n_cases=4, seed=3, progress=False, workers=2)
+    for path in serial.rglob("*.png"):
+        assert path.read_bytes() == (parallel / path.relative_to(serial)).read_bytes()
 
 
 def test_bad_case_counts_are_refused(tmp_path):
