@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
+from course_lib.metrics import THRESHOLD
 from course_lib.nn.registry import MODELS
 from course_lib.train.device import PRECISIONS
 
@@ -202,7 +203,7 @@ def _trained_model(checkpoint: Path, device: str | None, precision: str):
         raise UsageError(f"checkpoint {checkpoint} does not record the image size it was trained at (no config); "
                          "it was not written by `python -m course_lib train`, so score it from Python with "
                          "course_lib.train.evaluate at the size you trained it")
-    return model, int(config["size"]), float(config.get("threshold", 0.5)), arithmetic
+    return model, int(config["size"]), float(config.get("threshold", THRESHOLD)), arithmetic
 
 
 def _scored_data(requested: str | None, size: int, progress: bool) -> tuple[Path, dict]:

@@ -33,6 +33,7 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from course_lib.metrics import THRESHOLD
 from course_lib.nn.blocks import NORMS
 from course_lib.train.device import PRECISIONS
 
@@ -65,7 +66,7 @@ class TrainConfig:
     limit_images: int | None = None  # use only the first N images of each split (quick runs)
     eval_batch_size: int = 16
     threads: int | None = None  # torch's CPU threads while fitting (None: leave torch's setting alone)
-    threshold: float = 0.5  # probability above which a pixel counts as lung when scoring
+    threshold: float = THRESHOLD  # probability above which a pixel counts as lung when scoring
     max_grad_norm: float | None = None  # clip the gradients' total norm to this before each update (None: never)
     seed: int = 777
 

@@ -23,8 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from course_lib.losses import dice, dice_loss
-from course_lib.metrics import boundary_f_score
+from course_lib.losses import dice_loss
+from course_lib.metrics import THRESHOLD, boundary_f_score, thresholded_dice
 from course_lib.train import checkpoint
 from course_lib.train.augment import augment_batch
 from course_lib.train.configs import SIZE_MULTIPLE, TrainConfig, get_config
@@ -177,7 +177,7 @@ def _train_one_epoch(run: Run, epoch: int, progress: bool) -> tuple[float, float
         loss, probabilities = train_step(run.network, run.optimizer, x, y, precision=run.precision,
                                          scaler=run.scaler, max_grad_norm=config.max_grad_norm, loss=run.loss)
         with torch.no_grad():
-            totals += torch.stack([loss * x.shape[0], dice((probabilities > config.threshold).float(), y).sum(),
+            totals += torch.stack([loss * x.shape[0], thresholded_dice(probabilities, y, config.threshold).sum(),
                                    torch.tensor(float(x.shape[0]), device=totals.device)])
         if bar is not None:
             bar.update(1)
@@ -201,7 +201,7 @@ def _batch(run: Run, index: torch.Tensor, generator: torch.Generator) -> tuple[t
     return x, y
 
 
-def evaluate(model: nn.Module, data: Mapping[str, Any], *, batch_size: int = 16, threshold: float = 0.5,
+def evaluate(model: nn.Module, data: Mapping[str, Any], *, batch_size: int = 16, threshold: float = THRESHOLD,
              device: str | torch.device | None = None, return_predictions: bool = False, verbose: bool = False,
              precision: str = "auto", progress: bool = False) -> Evaluation:
     """Dice and boundary F-score of every image in ``data`` ('images'/'labels' float32 (N, H, W), optional 'names').
