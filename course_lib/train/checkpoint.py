@@ -16,7 +16,7 @@ import io
 import os
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import nn
@@ -25,9 +25,7 @@ from course_lib.atomic import atomic_writer
 from course_lib.nn.registry import ModelSpec
 from course_lib.train.configs import TrainConfig
 from course_lib.train.results import History
-
-if TYPE_CHECKING:
-    from course_lib.train.loop import Run
+from course_lib.train.state import Run
 
 CHECKPOINT_FORMAT = 1
 FOOTER_TAG = b"CFCMCKP1"
@@ -127,12 +125,12 @@ def load_latest(run_dir: str | Path, map_location: str | torch.device = "cpu") -
 # ----------------------------------------------------------------------------------------------
 # what a run's checkpoints hold, and resuming from them
 # ----------------------------------------------------------------------------------------------
-def _spec(run: "Run") -> dict[str, Any]:
+def _spec(run: Run) -> dict[str, Any]:
     spec = getattr(run.model, "spec", None)
     return spec.to_dict() if isinstance(spec, ModelSpec) else {}
 
 
-def training_state(run: "Run", epoch: int) -> dict[str, Any]:
+def training_state(run: Run, epoch: int) -> dict[str, Any]:
     """Everything needed to continue ``run`` exactly after ``epoch``: tensors and plain types only."""
     rng = {"torch": torch.get_rng_state()}
     if torch.cuda.is_available():
@@ -147,7 +145,7 @@ def training_state(run: "Run", epoch: int) -> dict[str, Any]:
     }
 
 
-def save_epoch(run: "Run", epoch: int, improved: bool) -> None:
+def save_epoch(run: Run, epoch: int, improved: bool) -> None:
     """After ``epoch``: ``best.pt`` when validation improved, then ``last.pt`` (the former one kept as previous)."""
     if improved:
         save_checkpoint({"format": CHECKPOINT_FORMAT, "epoch": epoch, "val_dice": run.history.best_val_dice,
@@ -157,7 +155,7 @@ def save_epoch(run: "Run", epoch: int, improved: bool) -> None:
     rotate_and_save(training_state(run, epoch), run.run_dir)
 
 
-def resume(run: "Run", verbose: bool) -> int:
+def resume(run: Run, verbose: bool) -> int:
     """Load the newest good checkpoint of ``run.run_dir`` into ``run``; return the epoch to continue with.
 
     A changed recipe is refused (a resumed run must be the run that was interrupted).
@@ -190,7 +188,7 @@ def resume(run: "Run", verbose: bool) -> int:
     return int(state["epoch"]) + 1
 
 
-def restore_best(run: "Run") -> None:
+def restore_best(run: Run) -> None:
     """Put the best validation epoch's weights back into ``run.model`` (from memory, or from ``best.pt``)."""
     weights = run.best_weights
     if weights is None and run.run_dir is not None and (run.run_dir / BEST).exists():

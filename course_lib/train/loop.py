@@ -1,6 +1,6 @@
 """fit() and evaluate(): the loop the course trains every model with, readable in one go.
 
-``fit`` gathers what one training run carries from epoch to epoch into a :class:`Run`, then repeats: train over
+``fit`` gathers what one training run carries from epoch to epoch into a :class:`~course_lib.train.state.Run`, then repeats: train over
 the shuffled batches (``steps.train_step``), validate (``steps.validate``), append the epoch to the History,
 save the checkpoints, let the callbacks see the history. Everything else has its own module: what a checkpoint
 holds and how a run resumes (``checkpoint``), the collapse and divergence warnings (``health``), several
@@ -12,10 +12,8 @@ any moment loses at most the epoch in progress and ``resume=True`` continues it 
 from __future__ import annotations
 
 import contextlib
-import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -28,52 +26,21 @@ from course_lib.metrics import THRESHOLD, boundary_f_score, thresholded_dice
 from course_lib.train import checkpoint
 from course_lib.train.augment import augment_batch
 from course_lib.train.configs import SIZE_MULTIPLE, TrainConfig, get_config
-from course_lib.train.device import Precision, choose_device, precision_for
-from course_lib.train.distributed import World, world
+from course_lib.train.device import choose_device, precision_for
+from course_lib.train.distributed import world
 from course_lib.train.health import HealthWatch
 from course_lib.train.results import Evaluation, History
 from course_lib.train.schedule import learning_rate
+from course_lib.train.state import Run
 from course_lib.train.steps import Loss, train_step, validate
 
-__all__ = ["Run", "fit", "evaluate", "EpochCallback"]
+__all__ = ["fit", "evaluate", "EpochCallback"]
 
 DEVICE_MEMORY_SHARE = 0.4  # keep the dataset on the GPU when it takes at most this share of the free memory
 
 # Called after each epoch's checkpoint with (epoch, history); returning True stops the run early. A callback with a
 # ``close()`` method (e.g. course_lib.viz.curves.LiveCurves) is closed when the run ends.
 EpochCallback = Callable[[int, History], "bool | None"]
-
-
-@dataclass
-class Run:
-    """Everything one training run carries from epoch to epoch."""
-
-    model: nn.Module
-    network: nn.Module  # what the optimiser trains through: the model itself, or DDP around it
-    optimizer: torch.optim.Optimizer
-    scaler: torch.amp.GradScaler | None
-    precision: Precision
-    config: TrainConfig
-    train: tuple[torch.Tensor, torch.Tensor]  # images and labels, (N, 1, H, W)
-    val: tuple[torch.Tensor, torch.Tensor]
-    run_dir: Path | None
-    world: World
-    history: History
-    loss: Loss  # what training minimises: (probabilities, labels) -> 0-d tensor
-    best_weights: dict[str, torch.Tensor] | None = None
-
-    @property
-    def steps_per_epoch(self) -> int:
-        return math.ceil(self.train[0].shape[0] / self.config.batch_size)
-
-    def keep_if_best(self, val_dice: float) -> bool:
-        """Copy the weights when ``val_dice`` beats every earlier validation; say whether it did."""
-        earlier = self.history.val_dice[:-1]
-        best = max((v for v in earlier if not math.isnan(v)), default=float("nan"))
-        if math.isnan(val_dice) or not (math.isnan(best) or val_dice > best):
-            return False
-        self.best_weights = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
-        return True
 
 
 def fit(model: nn.Module, train: Mapping[str, Any], val: Mapping[str, Any], *, config: str | TrainConfig = "quick",
