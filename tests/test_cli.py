@@ -199,8 +199,11 @@ def _bad_inputs(dataset: Path, checkpoint: Path, tmp: Path) -> dict[str, tuple[l
     (tmp / "empty").mkdir()
     (tmp / "random.pt").write_bytes(os.urandom(4096))
     state = load_checkpoint(checkpoint)
-    save_checkpoint({**state, "model_spec": {**state["model_spec"], "base": 8}}, tmp / "other_width.pt")
+    save_checkpoint({**state, "config": {**state["config"], "base": 8}}, tmp / "other_width.pt")
     save_checkpoint({key: value for key, value in state.items() if key != "config"}, tmp / "no_config.pt")
+    format_1 = {key: value for key, value in state.items() if key not in ("config", "model_name")}
+    save_checkpoint({**format_1, "format": 1, "model_spec": {"name": "cfcm18", "base": 4, "norm": "instance"}},
+                    tmp / "format_1_no_config.pt")
     good = ["--checkpoint", str(checkpoint), "--data", str(dataset)]
     return {
         "missing folder": (["--checkpoint", str(checkpoint), "--data", str(tmp / "nowhere")],
@@ -218,15 +221,18 @@ def _bad_inputs(dataset: Path, checkpoint: Path, tmp: Path) -> dict[str, tuple[l
                              "is truncated or was not written by course_lib.train"),
         "weights of another network": (["--checkpoint", str(tmp / "other_width.pt"), "--data", str(dataset)],
                                        "says it holds cfcm18 (base 8, norm instance) but its weights do not fit"),
-        "no recorded image size": (["--checkpoint", str(tmp / "no_config.pt"), "--data", str(dataset)],
-                                   "does not record the image size it was trained at"),
+        "no recorded recipe": (["--checkpoint", str(tmp / "no_config.pt"), "--data", str(dataset)],
+                               "does not record the recipe it was trained with (no config)"),
+        "no recorded image size (format 1)": (["--checkpoint", str(tmp / "format_1_no_config.pt"), "--data",
+                                               str(dataset)], "does not record the image size it was trained at"),
         "a folder for the per-image file": ([*good, "--per-image", str(tmp)], f"--per-image {tmp} must name a file"),
     }
 
 
 BAD_INPUTS = ["missing folder", "a folder without the layout", "a set without masks", "an image without its mask",
               "a mask of another size than its image", "not a checkpoint", "weights of another network",
-              "no recorded image size", "a folder for the per-image file"]
+              "no recorded recipe", "no recorded image size (format 1)",
+              "a folder for the per-image file"]
 
 
 @pytest.mark.parametrize("case", BAD_INPUTS)

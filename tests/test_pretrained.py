@@ -10,8 +10,10 @@ import sys
 import torch
 
 from course_lib.data import prepare_split
+from course_lib.nn import ModelSpec
 from course_lib.nn.cfcm import CFCM
 from course_lib.train import evaluate
+from course_lib.train.checkpoint import recorded_spec
 from course_lib.train.pretrained import PRETRAINED, load_pretrained
 
 REAL_TOLERANCE = 0.002  # half-precision storage moves the mean test Dice by less than this (measured: 0.0000)
@@ -23,7 +25,7 @@ def test_the_shipped_weights_load_offline_in_half_precision():
     assert size < 8e6, f"{PRETRAINED} is {size / 1e6:.1f} MB; the shipped weights should stay a few MB"
     model, state = load_pretrained()
     assert isinstance(model, CFCM) and not model.training
-    assert state["model_spec"] == {"name": "cfcm34", "base": 16, "norm": "instance"}
+    assert recorded_spec(state, PRETRAINED) == ModelSpec("cfcm34", 16, "instance")  # format 1 or 2, whichever
     assert all(t.dtype == torch.float16 for t in state["model"].values() if t.is_floating_point())
     assert next(model.parameters()).dtype == torch.float32, "the model computes in full precision"
     provenance = state["provenance"]

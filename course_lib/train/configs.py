@@ -35,6 +35,7 @@ from typing import Any
 
 from course_lib.metrics import THRESHOLD
 from course_lib.nn.blocks import NORMS
+from course_lib.nn.registry import ModelSpec
 from course_lib.train.device import PRECISIONS
 
 SCHEDULES = ("constant", "onecycle", "cosine")
@@ -48,8 +49,8 @@ class TrainConfig:
 
     name: str = "custom"
     size: int = 256  # images are prepared at size x size (a multiple of 16)
-    base: int = 64  # model width (channels of the first stage)
-    norm: str | None = None  # the models' normalisation: None (the lab), "batch" (the paper) or "instance"
+    base: int = 64  # model width (channels of the first stage): the one home of the course networks' width ...
+    norm: str | None = None  # ... and normalisation: None (the lab), "batch" (the paper) or "instance"
     batch_size: int = 16
     epochs: int = 40
     lr: float = 3.3e-5  # the peak rate when a schedule is used
@@ -101,6 +102,12 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.threads must be None or at least 1; got {self.threads}")
         if self.limit_images is not None and self.limit_images < 1:
             raise ValueError(f"TrainConfig.limit_images must be None or at least 1; got {self.limit_images}")
+
+    def model_spec(self, model: str) -> ModelSpec:
+        """The course network ``model`` (a name in ``course_lib.nn.MODELS``) as this recipe trains it: at the recipe's
+        width and normalisation. ``train_run`` builds from it; ``fit`` refuses a course network built otherwise and
+        checkpoints store only the name, so ``load_model`` derives the same spec from the stored recipe."""
+        return ModelSpec(model, self.base, self.norm)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain types only, so it can go into a safely loadable checkpoint or a JSON line."""

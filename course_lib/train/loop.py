@@ -23,6 +23,7 @@ from torch import nn
 
 from course_lib.losses import dice_loss
 from course_lib.metrics import THRESHOLD, boundary_f_score, thresholded_dice
+from course_lib.nn.registry import spec_of
 from course_lib.train import checkpoint
 from course_lib.train.augment import augment_batch
 from course_lib.train.configs import SIZE_MULTIPLE, TrainConfig, get_config
@@ -101,7 +102,19 @@ def _start(model: nn.Module, train: Mapping[str, Any], val: Mapping[str, Any], c
     return Run(model=model, network=here.wrap(model, device), optimizer=optimizer, scaler=scaler,
                precision=precision, config=config, train=_place(train_x, train_y, device),
                val=_place(val_x, val_y, device), run_dir=Path(out_dir) if out_dir is not None else None, world=here,
-               history=History(), loss=loss)
+               history=History(), loss=loss, model_name=_course_model_name(model, config))
+
+
+def _course_model_name(model: nn.Module, config: TrainConfig) -> str | None:
+    """The name of ``model`` in MODELS when it is a course network, None for any other; a course network whose width
+    or normalisation is not the recipe's is refused, since its checkpoints record only the name beside the recipe."""
+    spec = spec_of(model)
+    if spec is not None and spec != config.model_spec(spec.name):
+        raise ValueError(f"fit: this {spec.name} was built with base {spec.base} and norm {spec.norm!r}, but the recipe "
+                         f"{config.name!r} says base {config.base} and norm {config.norm!r}; build it from the recipe "
+                         f"(config.model_spec({spec.name!r}).build()) or give the recipe its width and normalisation "
+                         f"(get_config({config.name!r}, base={spec.base}, norm={spec.norm!r}))")
+    return spec.name if spec is not None else None
 
 
 def _one_epoch(run: Run, epoch: int, health: HealthWatch, callbacks: Sequence[EpochCallback], progress: bool) -> bool:
@@ -148,8 +161,7 @@ def _train_one_epoch(run: Run, epoch: int, progress: bool) -> tuple[float, float
                                    torch.tensor(float(x.shape[0]), device=totals.device)])
         if bar is not None:
             bar.update(1)
-    if bar is not None:
-        bar.close()
+    _finish(bar)
     loss_sum, dice_sum, count = run.world.sum(totals).tolist()
     return loss_sum / count, dice_sum / count, lr
 
@@ -200,8 +212,7 @@ def evaluate(model: nn.Module, data: Mapping[str, Any], *, batch_size: int = 16,
             maps.append(part.predictions)
         if bar is not None:
             bar.update(x.shape[0])
-    if bar is not None:
-        bar.close()
+    _finish(bar)
     return Evaluation(names=names, dice=torch.cat(dice_parts).numpy().astype(np.float64),
                       boundary_f=torch.cat(border_parts).numpy().astype(np.float64),
                       predictions=torch.cat(maps).numpy() if return_predictions else None, precision=arithmetic.name)
@@ -250,6 +261,13 @@ def _place(images: torch.Tensor, labels: torch.Tensor, device: torch.device) -> 
     if device.type == "cuda":
         return images.pin_memory(), labels.pin_memory()
     return images, labels
+
+
+def _finish(bar) -> None:
+    """Draw the bar's final count (a loop faster than tqdm's refresh interval has not drawn it), then clear it."""
+    if bar is not None:
+        bar.refresh()
+        bar.close()
 
 
 def _progress_bar(total: int, description: str, enabled: bool, unit: str = "batch"):

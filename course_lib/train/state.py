@@ -35,6 +35,7 @@ class Run:
     world: World
     history: History
     loss: Loss  # what training minimises: (probabilities, labels) -> 0-d tensor
+    model_name: str | None  # the course network's name in MODELS, or None for another network: what checkpoints record
     best_weights: dict[str, torch.Tensor] | None = None
 
     @property
