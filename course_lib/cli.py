@@ -22,6 +22,7 @@ from typing import Sequence
 
 from course_lib.metrics import THRESHOLD
 from course_lib.nn.registry import MODELS
+from course_lib.train.configs import CONFIGS
 from course_lib.train.device import PRECISIONS
 
 
@@ -39,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "phantom); default: course_lib.data.default_dataset()")
     train.add_argument("--model", choices=sorted(MODELS), default="cfcm34")
     train.add_argument("--config", default=None,
-                       help="lab | fast | cpu | quick (default: quick in quick mode, else fast on a GPU, cpu otherwise)")
+                       help=f"{' | '.join(CONFIGS)} (default: quick in quick mode, else fast on a GPU, cpu otherwise)")
     train.add_argument("--base", type=int, default=None, help="model width (channels of the first stage)")
     train.add_argument("--size", type=int, default=None, help="image size (a multiple of 16)")
     train.add_argument("--epochs", type=int, default=None)

@@ -21,6 +21,11 @@ The recipes and why each value was chosen:
   thread: where another process keeps one of two cores busy, two threads spin against each other (measured with
   benchmarks/full_mode_epochs.py: notebook 4's CFCM34 took 197 s per epoch with two threads, 52 s with one;
   RESULTS.md section 5b); on an idle two-core machine a second thread would be at most about twice as fast.
+* ``reference``: the yardstick the benchmarks measure the course's recipes and networks against, issue 5's
+  straightforward recipe: 128x128, base 16, no normalisation, batch 8, 30 epochs, Adam at 1e-3 with a constant rate,
+  no augmentation. benchmarks/montgomery_cpu.py and montgomery_folds.py train CFCM34 with it, montgomery_folds.py
+  and acquisition_shift.py MONAI's BasicUNet, the best peer (RESULTS.md sections 3, 4 and 7; MONAI itself stays out of
+  course_lib).
 * ``quick``: CI and grading. 32x32, base 4, 16 images, 2 epochs; every code path (schedule, augmentation,
   validation, checkpoints) still runs, in a few seconds. One CPU thread: on tensors this small a second thread
   saves nothing, and where another process keeps a core busy two threads spin against each other (measured
@@ -149,6 +154,10 @@ CONFIGS: dict[str, TrainConfig] = {
         max_grad_norm=1.0,  # the one-cycle peak sent gradient norms from ~1 to 700 and the run diverged
         threads=1,  # two threads on a busy 2-core machine: about 4 times slower per epoch (RESULTS section 5b)
     ),
+    "reference": TrainConfig(
+        name="reference", size=128, base=16, norm=None, batch_size=8, epochs=30, lr=1e-3, optimizer="adam",
+        schedule="constant", eval_batch_size=16,
+    ),
     "quick": TrainConfig(
         name="quick", size=32, base=4, norm="instance", batch_size=4, epochs=2, lr=3e-3, max_grad_norm=1.0,
         optimizer="adamw", schedule="onecycle", augment=True, limit_images=16, eval_batch_size=8, threads=1,
@@ -157,7 +166,8 @@ CONFIGS: dict[str, TrainConfig] = {
 
 
 def get_config(name: str | TrainConfig = "quick", **overrides: Any) -> TrainConfig:
-    """The named recipe (``lab``, ``fast``, ``cpu``, ``quick``) with every one of ``overrides`` applied as given.
+    """The named recipe (``lab``, ``fast``, ``cpu``, ``reference``, ``quick``) with every one of ``overrides``
+    applied as given.
 
     ``None`` is a value like any other (``norm=None``: no normalisation, ``max_grad_norm=None``: no clipping); a
     caller whose None means "not given" leaves the key out.
