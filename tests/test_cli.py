@@ -260,3 +260,55 @@ def test_evaluate_options_out_of_range_exit_2_naming_the_option(option, trained,
     with pytest.raises(SystemExit) as stopped:
         cli.main(["evaluate", "--checkpoint", trained["checkpoint"], *option])
     assert stopped.value.code == 2 and option[0] in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------------------------
+# one command line: data and figures are subcommands, their old names are the same commands
+# ----------------------------------------------------------------------------------------------
+def test_data_is_a_subcommand_and_its_old_name_runs_the_same_code(tmp_path, capsys):
+    from course_lib.data.__main__ import main as old_name
+
+    assert cli.main(["data", "phantom", "--root", str(tmp_path / "new"), "--n-cases", "2"]) == 0
+    assert old_name(["phantom", "--root", str(tmp_path / "old"), "--n-cases", "2"]) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert [line.split(" in ")[0] for line in printed] == ["phantom set ready"] * 2, printed
+    new, old = (sorted(p.relative_to(tmp_path / which) for p in (tmp_path / which).rglob("*.png")) for which in
+                ("new", "old"))
+    assert new == old and len(new) == 2 * 3  # each case: radiograph, left and right mask
+
+
+@pytest.mark.parametrize("entry", ["subcommand", "old name"])
+def test_a_failed_download_is_one_line_and_status_2(entry, tmp_path, capsys):
+    from course_lib.data.__main__ import main as old_name
+
+    arguments = ["download", "--root", str(tmp_path), "--url", (tmp_path / "none.zip").as_uri(), "--sha256", "0" * 64]
+    status = cli.main(["data", *arguments]) if entry == "subcommand" else old_name(arguments)
+    error = capsys.readouterr().err.strip().splitlines()
+    assert status == 2 and len(error) == 1 and error[0].startswith("error: downloading "), error
+
+
+def test_figures_is_a_subcommand_and_an_unwritable_folder_is_one_line_and_status_2(tmp_path, capsys):
+    from course_lib.figures.__main__ import main as old_name
+
+    assert cli.main(["figures", str(tmp_path / "assets"), "--only", "block"]) == 0
+    assert (tmp_path / "assets" / "block.png").is_file()
+    assert capsys.readouterr().out.strip() == f"wrote 1 files to {tmp_path / 'assets'}"
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    for run in (lambda: cli.main(["figures", str(blocker), "--only", "block"]),
+                lambda: old_name([str(blocker), "--only", "block"])):
+        status, error = run(), capsys.readouterr().err.strip().splitlines()
+        assert status == 2 and error == [f"error: cannot write the figures into {blocker}: File exists"], error
+
+
+def test_every_command_the_readme_and_the_makefile_give_is_one_the_command_line_takes():
+    """The documented lines parse (placeholders such as DIR are plain values); nothing is run."""
+    readme = [line.split("python -m course_lib ", 1)[1] for line in (REPO / "README.md").read_text().splitlines()
+              if line.startswith(".venv/bin/python -m course_lib ")]
+    makefile = [line.split("-m course_lib ", 1)[1] for line in (REPO / "Makefile").read_text().splitlines()
+                if "-m course_lib " in line]
+    assert {line.split()[0] for line in readme} == {"train", "evaluate", "data", "figures"}
+    assert [line.split()[:2] for line in makefile] == [["data", "download"], ["figures", "assets"]]
+    for line in readme + makefile:
+        words = line.split("#")[0].replace("[", "").replace("]", "").split()
+        cli.build_parser().parse_args(words)  # exits with status 2 on an unknown command or option

@@ -1,22 +1,24 @@
-"""``python -m course_lib.figures OUT_DIR [--only NAME ...]``: redraw the teaching figures."""
+"""``python -m course_lib.figures OUT_DIR [--only NAME ...]``: the same command as ``python -m course_lib figures
+...`` (:mod:`course_lib.figures.command`), kept under this name because tools give it."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from course_lib.figures.catalogue import FIGURE_NAMES, draw_all
+from course_lib.figures.command import DESCRIPTION, FigureError, add_arguments, run
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m course_lib.figures",
-                                     description="Redraw the course's teaching figures into a folder.")
-    parser.add_argument("out_dir", help="folder to write the PNG (and SVG) files into, e.g. assets")
-    parser.add_argument("--only", nargs="+", metavar="NAME", choices=FIGURE_NAMES,
-                        help="draw only these figures (default: all)")
-    args = parser.parse_args(argv)
-    written = draw_all(args.out_dir, args.only)
-    print(f"wrote {len(written)} files to {args.out_dir}")
+    """Parse, run, print; a folder that cannot be written prints one ``error: ...`` line and returns 2."""
+    parser = argparse.ArgumentParser(prog="python -m course_lib.figures", description=DESCRIPTION)
+    add_arguments(parser)
+    arguments = parser.parse_args(argv)
+    try:
+        print(run(arguments))
+    except FigureError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     return 0
 
 
