@@ -1,7 +1,7 @@
 """fit() and evaluate(): the loop the course trains every model with, readable in one go.
 
-``fit`` gathers what one training run carries from epoch to epoch into a :class:`~course_lib.train.state.Run`, then repeats: train over
-the shuffled batches (``steps.train_step``), validate (``steps.validate``), append the epoch to the History,
+``fit`` gathers what one training run carries from epoch to epoch into a ``Run`` (``state``), then repeats: train
+over the shuffled batches (``steps.train_step``), validate (``steps.validate``), append the epoch to the History,
 save the checkpoints, let the callbacks see the history. Everything else has its own module: what a checkpoint
 holds and how a run resumes (``checkpoint``), the collapse and divergence warnings (``health``), several
 processes (``distributed``, a no-op for one). The prepared arrays become tensors once, moved to the GPU once
@@ -50,7 +50,8 @@ def fit(model: nn.Module, train: Mapping[str, Any], val: Mapping[str, Any], *, c
     """Train ``model`` on ``train``, validate on ``val`` each epoch, end with the best validation weights in it.
 
     ``train`` and ``val``: dicts with 'images' and 'labels', float32 arrays (N, H, W), labels in {0, 1} (as
-    ``course_lib.data.prepare_split`` gives them). ``model`` maps (N, 1, H, W) to logits (N, 1, H, W).
+    ``course_lib.data.prepare_split`` gives them). ``model`` maps (N, 1, H, W) to logits (N, 1, H, W); a course
+    network (one of ``course_lib.nn.MODELS``) must have the recipe's width and normalisation (``config.model_spec``).
     ``config``: a recipe name or TrainConfig. ``out_dir``: where ``last.pt``/``previous.pt``/``best.pt`` go (None:
     no checkpoints); ``resume=True`` continues from the newest good one there. ``progress`` shows a bar per
     epoch; ``callbacks`` (see ``EpochCallback``) draw curves, print lines or stop early. ``loss`` is what training
