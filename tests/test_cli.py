@@ -265,40 +265,42 @@ def test_evaluate_options_out_of_range_exit_2_naming_the_option(option, trained,
 # ----------------------------------------------------------------------------------------------
 # one command line: data and figures are subcommands, their old names are the same commands
 # ----------------------------------------------------------------------------------------------
-def test_data_is_a_subcommand_and_its_old_name_runs_the_same_code(tmp_path, capsys):
-    from course_lib.data.__main__ import main as old_name
-
+def test_data_is_a_subcommand_and_its_old_name_runs_the_same_command(tmp_path, capsys):
     assert cli.main(["data", "phantom", "--root", str(tmp_path / "new"), "--n-cases", "2"]) == 0
-    assert old_name(["phantom", "--root", str(tmp_path / "old"), "--n-cases", "2"]) == 0
-    printed = capsys.readouterr().out.splitlines()
+    old_name = subprocess.run([sys.executable, "-m", "course_lib.data", "phantom", "--root", str(tmp_path / "old"),
+                               "--n-cases", "2"], capture_output=True, text=True, timeout=120, env=_env(tmp_path))
+    assert old_name.returncode == 0, old_name.stderr[-2000:]
+    printed = capsys.readouterr().out.splitlines() + old_name.stdout.splitlines()
     assert [line.split(" in ")[0] for line in printed] == ["phantom set ready"] * 2, printed
     new, old = (sorted(p.relative_to(tmp_path / which) for p in (tmp_path / which).rglob("*.png")) for which in
                 ("new", "old"))
     assert new == old and len(new) == 2 * 3  # each case: radiograph, left and right mask
 
 
-@pytest.mark.parametrize("entry", ["subcommand", "old name"])
-def test_a_failed_download_is_one_line_and_status_2(entry, tmp_path, capsys):
-    from course_lib.data.__main__ import main as old_name
-
+def test_a_failed_download_is_one_line_and_status_2_under_either_name(tmp_path, capsys):
     arguments = ["download", "--root", str(tmp_path), "--url", (tmp_path / "none.zip").as_uri(), "--sha256", "0" * 64]
-    status = cli.main(["data", *arguments]) if entry == "subcommand" else old_name(arguments)
-    error = capsys.readouterr().err.strip().splitlines()
-    assert status == 2 and len(error) == 1 and error[0].startswith("error: downloading "), error
+    assert cli.main(["data", *arguments]) == 2
+    old_name = subprocess.run([sys.executable, "-m", "course_lib.data", *arguments], capture_output=True, text=True,
+                              timeout=120, env=_env(tmp_path))
+    assert old_name.returncode == 2
+    for error in (capsys.readouterr().err, old_name.stderr):
+        lines = error.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: downloading "), lines
 
 
 def test_figures_is_a_subcommand_and_an_unwritable_folder_is_one_line_and_status_2(tmp_path, capsys):
-    from course_lib.figures.__main__ import main as old_name
-
     assert cli.main(["figures", str(tmp_path / "assets"), "--only", "block"]) == 0
     assert (tmp_path / "assets" / "block.png").is_file()
     assert capsys.readouterr().out.strip() == f"wrote 1 files to {tmp_path / 'assets'}"
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
-    for run in (lambda: cli.main(["figures", str(blocker), "--only", "block"]),
-                lambda: old_name([str(blocker), "--only", "block"])):
-        status, error = run(), capsys.readouterr().err.strip().splitlines()
-        assert status == 2 and error == [f"error: cannot write the figures into {blocker}: File exists"], error
+    assert cli.main(["figures", str(blocker), "--only", "block"]) == 2
+    old_name = subprocess.run([sys.executable, "-m", "course_lib.figures", str(blocker), "--only", "block"],
+                              capture_output=True, text=True, timeout=120, env=_env(tmp_path))
+    assert old_name.returncode == 2
+    for error in (capsys.readouterr().err, old_name.stderr):
+        lines = error.strip().splitlines()
+        assert lines == [f"error: cannot write the figures into {blocker}: File exists"], lines
 
 
 def test_every_command_the_readme_and_the_makefile_give_is_one_the_command_line_takes():

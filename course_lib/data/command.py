@@ -3,8 +3,8 @@ the same command under its older name, which tools and messages still give).
 
 ``download`` fetches and verifies the real Montgomery set (``make data``); ``phantom`` writes the offline set;
 ``prepare`` prepares (and caches) every case of a folder and prints cold and cached seconds as one JSON line. Bad
-input (a failed download, a broken dataset) raises :class:`DatasetError`, which both entry points print as one
-``error: ...`` line before exiting with status 2, as ``train`` and ``evaluate`` do.
+input (a failed download, a broken dataset) raises :class:`DatasetError`, which the command line prints as one
+``error: ...`` line before exiting with status 2, as it does for ``train`` and ``evaluate``.
 """
 
 from __future__ import annotations

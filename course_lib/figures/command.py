@@ -1,8 +1,8 @@
 """The figures command: ``python -m course_lib figures OUT_DIR [--only NAME ...]`` (and ``python -m
 course_lib.figures ...``, the same command under its older name, which tools give) redraws the teaching figures.
 
-A folder that cannot be written raises :class:`FigureError`, which both entry points print as one ``error: ...``
-line before exiting with status 2, as ``train`` and ``evaluate`` do.
+A folder that cannot be written raises :class:`FigureError`, which the command line prints as one ``error: ...``
+line before exiting with status 2, as it does for ``train`` and ``evaluate``.
 """
 
 from __future__ import annotations
