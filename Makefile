@@ -55,10 +55,10 @@ release: $(INSTALLED)
 	$(PY) tools/release.py
 
 data: $(INSTALLED)
-	$(PY) -m course_lib.data download
+	$(PY) -m course_lib data download
 
 figures: $(INSTALLED)
-	MPLBACKEND=Agg $(PY) -m course_lib.figures assets
+	MPLBACKEND=Agg $(PY) -m course_lib figures assets
 	$(PY) tools/embed_figures.py
 
 weights: $(INSTALLED)

@@ -16,7 +16,7 @@ is applied again (as ``course_lib.data`` does to every image it reads):
 Models, each trained through the course's road (``train_run``, the command line's) on the fixed split, unless
 ``--checkpoint NAME=best.pt`` hands in a trained one: CFCM34 and Ladder34 with the ``cpu`` recipe, CFCM34 with the
 recipe as it was before (batch norm, no clipping, a peak of 3e-3, no augmentation: ``cfcm34-batchnorm``), and MONAI's
-BasicUNet trained like montgomery_folds.py's reference (where MONAI is installed). Printed: the test Dice with
+BasicUNet trained with the ``reference`` recipe, as in montgomery_folds.py (where MONAI is installed). Printed: the test Dice with
 no shift and under each shift, and each model's worst cost (clean minus shifted).
 
     python benchmarks/acquisition_shift.py [--data DIR] [--models cfcm34 ladder34 cfcm34-batchnorm basicunet]
@@ -120,11 +120,10 @@ def shifted(test: dict, shift: Shift) -> dict:
 
 
 def recipe(model: str, epochs: int | None):
-    from course_lib.train import TrainConfig, get_config
+    from course_lib.train import get_config
 
     if model == "basicunet":
-        return TrainConfig(name="reference", size=128, base=16, norm=None, batch_size=8, epochs=epochs or 30,
-                           lr=1e-3, optimizer="adam", schedule="constant", eval_batch_size=16)
+        return get_config("reference", **given(epochs=epochs))
     if model == "cfcm34-batchnorm":  # the cpu recipe as it was until 2026-12-02
         return get_config("cpu", **given(epochs=epochs), norm="batch", max_grad_norm=None, lr=3e-3, augment=False)
     return get_config("cpu", **given(epochs=epochs))
@@ -143,10 +142,9 @@ def trained(model: str, data: Path, epochs: int | None, checkpoint: Path | None)
 
     network: object = model.removesuffix("-batchnorm")
     if model == "basicunet":
-        from monai.networks.nets import BasicUNet
+        from common import basicunet
 
-        torch.manual_seed(recipe(model, epochs).seed)
-        network = BasicUNet(spatial_dims=2, in_channels=1, out_channels=1)
+        network = basicunet(recipe(model, epochs).seed)
     return train_run(network, recipe(model, epochs), data=data, progress=False).model
 
 

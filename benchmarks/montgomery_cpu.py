@@ -4,9 +4,9 @@ Both recipes run at the same time from this one script, each in its own process 
 same 96/20/22 split at 128x128, so they share the machine's conditions (other users' load included). One thread
 each because on a loaded 2-core machine two OpenMP threads per process spin against each other (measured here:
 a CFCM34 base-16 step took ~5x longer with 2 threads than with 1 under load). CPU seconds are reported besides
-wall seconds: they measure the work when the machine is shared. The reference is the issue's straightforward CFCM34
-(base 16, no batch norm, Adam 1e-3 constant, batch 8); it stops once validation Dice reaches the target, to spend
-less CPU. The issue's own measurement of it is printed alongside.
+wall seconds: they measure the work when the machine is shared. The reference is CFCM34 with the ``reference``
+recipe, the issue's straightforward one (course_lib/train/configs.py); it stops once validation Dice reaches the
+target, to spend less CPU. The issue's own measurement of it is printed alongside.
 
     python benchmarks/montgomery_cpu.py [--data DIR] [--target 0.95] [--max-reference-epochs 20] [--seed 777]
 """
@@ -53,12 +53,10 @@ def main() -> None:
         return
 
     from course_lib.data import prepare_split
-    from course_lib.train import TrainConfig, get_config
+    from course_lib.train import get_config
 
     ours = get_config("cpu", seed=arguments.seed)
-    reference = TrainConfig(name="reference", size=128, base=16, norm=None, batch_size=8,
-                            epochs=arguments.max_reference_epochs, lr=1e-3, optimizer="adam", schedule="constant",
-                            eval_batch_size=16, seed=arguments.seed)
+    reference = get_config("reference", epochs=arguments.max_reference_epochs, seed=arguments.seed)
     started = time.perf_counter()
     splits = prepare_split(arguments.data, size=ours.size, progress=False)  # fills the cache for both workers
     counts = ", ".join(f"{key} {len(split['names'])}" for key, split in splits.items())

@@ -12,8 +12,9 @@ Models (all at 128x128, 30 epochs, one process and one torch thread each, two at
   ladder34   the same recipe and encoder with a plain ladder decoder that reads only the stage outputs
   resladder34  the original CFCM repository's baseline: every ConvLSTM replaced by residual blocks reading
              the same block outputs (3.5 M parameters at base 16): what the memory itself adds
-  reference  the issue's straightforward CFCM34 (base 16, no batch norm, Adam 1e-3 constant, batch 8)
-  basicunet  MONAI's BasicUNet (2.0 M parameters) trained like the reference, the issue's best peer
+  reference  CFCM34 with the ``reference`` recipe, the issue's straightforward one (course_lib/train/configs.py:
+             base 16, no normalisation, Adam 1e-3 constant, batch 8)
+  basicunet  MONAI's BasicUNet (2.0 M parameters) with the ``reference`` recipe, the issue's best peer
              (needs ``pip install monai``; skipped with a message otherwise)
 
     python benchmarks/montgomery_folds.py [--data DIR] [--models cfcm34 ladder34 ...] [--folds 3]
@@ -39,22 +40,18 @@ MODELS = ("cfcm34", "ladder34", "resladder34", "reference", "basicunet")
 
 def recipe(model: str, epochs: int | None, size: int | None):
     """The TrainConfig each model trains with (see the module docstring)."""
-    from course_lib.train import TrainConfig, get_config
+    from course_lib.train import get_config
 
-    if model in ("cfcm34", "ladder34", "resladder34"):
-        return get_config("cpu", **given(epochs=epochs, size=size))
-    return TrainConfig(name="reference", size=size or 128, base=16, norm=None, batch_size=8,
-                       epochs=epochs or 30, lr=1e-3, optimizer="adam", schedule="constant", eval_batch_size=16)
+    named = "cpu" if model in ("cfcm34", "ladder34", "resladder34") else "reference"
+    return get_config(named, **given(epochs=epochs, size=size))
 
 
 def build(model: str):
     """What the road trains: a course model's name (the reference is CFCM34 with its own recipe) or MONAI's U-Net."""
     if model == "basicunet":
-        import torch
-        from monai.networks.nets import BasicUNet
+        from common import basicunet
 
-        torch.manual_seed(recipe(model, None, None).seed)
-        return BasicUNet(spatial_dims=2, in_channels=1, out_channels=1)
+        return basicunet(recipe(model, None, None).seed)
     return "cfcm34" if model == "reference" else model
 
 

@@ -1,12 +1,16 @@
-"""``python -m course_lib train ...`` and ``python -m course_lib evaluate ...``: arguments in, the training road out.
+"""``python -m course_lib train|evaluate|data|figures ...``: the course's one command line, arguments in, results out.
 
 This module only parses arguments and reports: training is ``course_lib.train.train_run``, the road notebook 4 and
-the benchmarks take too. Both commands end with a summary a person reads (train: best epoch, validation and test
-Dice, time, files; evaluate: the spread of Dice over the images and the worst ones by name), or, with ``--json``,
-with ONE line of JSON that scripts and tests read (train's carries the whole history). Progress (bars, per-epoch
-lines) comes before it, and ``--quiet`` turns it off. Errors in the input (a missing folder or checkpoint, a set
-without masks, a mask of another size than its image, a bad option) print one ``error: ...`` line to stderr and
-exit with status 2. Under ``torchrun --nproc_per_node=N`` every process trains its share and only the first prints.
+the benchmarks take too; ``data`` (download the real set, write the phantom set, time preparing a folder) and
+``figures`` (redraw the teaching figures) are their packages' commands (``course_lib.data.command``,
+``course_lib.figures.command``), also run as ``python -m course_lib.data`` and ``python -m course_lib.figures``.
+``train`` and ``evaluate`` end with a summary a person reads (train: best epoch, validation and test Dice, time,
+files; evaluate: the spread of Dice over the images and the worst ones by name), or, with ``--json``, with ONE line
+of JSON that scripts and tests read (train's carries the whole history). Progress (bars, per-epoch lines) comes
+before it, and ``--quiet`` turns it off. Errors in the input of any command (a missing folder or checkpoint, a set
+without masks, a mask of another size than its image, a failed download, a folder that cannot be written, a bad
+option) print one ``error: ...`` line to stderr and exit with status 2. Under ``torchrun --nproc_per_node=N`` every
+process trains its share and only the first prints.
 """
 
 from __future__ import annotations
@@ -20,7 +24,12 @@ import time
 from pathlib import Path
 from typing import Sequence
 
+from course_lib.data import command as data_command
+from course_lib.data.errors import DatasetError
+from course_lib.figures import command as figures_command
+from course_lib.metrics import THRESHOLD
 from course_lib.nn.registry import MODELS
+from course_lib.train.configs import CONFIGS
 from course_lib.train.device import PRECISIONS
 
 
@@ -29,7 +38,8 @@ class UsageError(Exception):
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m course_lib", description="Train or evaluate a course model.")
+    parser = argparse.ArgumentParser(prog="python -m course_lib", description="The course's command line: train or "
+                                     "evaluate a model, prepare the data, redraw the figures.")
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train a model on a MontgomerySet-layout folder")
@@ -38,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
                             "phantom); default: course_lib.data.default_dataset()")
     train.add_argument("--model", choices=sorted(MODELS), default="cfcm34")
     train.add_argument("--config", default=None,
-                       help="lab | fast | cpu | quick (default: quick in quick mode, else fast on a GPU, cpu otherwise)")
+                       help=f"{' | '.join(CONFIGS)} (default: quick in quick mode, else fast on a GPU, cpu otherwise)")
     train.add_argument("--base", type=int, default=None, help="model width (channels of the first stage)")
     train.add_argument("--size", type=int, default=None, help="image size (a multiple of 16)")
     train.add_argument("--epochs", type=int, default=None)
@@ -77,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
     evaluate.add_argument("--quiet", action="store_true", help="no progress bar")
     evaluate.add_argument("--json", action="store_true", help="print one JSON line (summary and every image's Dice) "
                                                               "instead of the readable summary")
+    for name, command in (("data", data_command), ("figures", figures_command)):
+        command.add_arguments(commands.add_parser(name, help=command.DESCRIPTION, description=command.DESCRIPTION))
     return parser
 
 
@@ -89,20 +101,30 @@ def _positive(text: str) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     arguments = build_parser().parse_args(argv)
+    run = {"train": run_train, "evaluate": run_evaluate}.get(arguments.command, run_package_command)
     try:
-        result = run_train(arguments) if arguments.command == "train" else run_evaluate(arguments)
+        result = run(arguments)
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     if result is not None:
         summary, text = result
-        print(json.dumps(summary) if arguments.json else text, flush=True)
+        print(json.dumps(summary) if getattr(arguments, "json", False) else text, flush=True)
     return 0
+
+
+def run_package_command(arguments: argparse.Namespace) -> tuple[None, str]:
+    """``data`` and ``figures``: their packages' own commands, whose one error type each is a usage error here."""
+    run, failure = {"data": (data_command.run, DatasetError),
+                    "figures": (figures_command.run, figures_command.FigureError)}[arguments.command]
+    try:
+        return None, run(arguments)
+    except failure as error:
+        raise UsageError(str(error)) from None
 
 
 def run_train(arguments: argparse.Namespace) -> tuple[dict, str] | None:
     """Train through the road; the summary (plain types, and as text), or None on every process but the first."""
-    from course_lib.data import DatasetError
     from course_lib.settings import data_root
     from course_lib.train import CheckpointError, default_config, get_config, train_run
     from course_lib.train.distributed import world
@@ -202,12 +224,12 @@ def _trained_model(checkpoint: Path, device: str | None, precision: str):
         raise UsageError(f"checkpoint {checkpoint} does not record the image size it was trained at (no config); "
                          "it was not written by `python -m course_lib train`, so score it from Python with "
                          "course_lib.train.evaluate at the size you trained it")
-    return model, int(config["size"]), float(config.get("threshold", 0.5)), arithmetic
+    return model, int(config["size"]), float(config.get("threshold", THRESHOLD)), arithmetic
 
 
 def _scored_data(requested: str | None, size: int, progress: bool) -> tuple[Path, dict]:
     """The folder --data names, prepared at the checkpoint's ``size``; a usage error says what is wrong with it."""
-    from course_lib.data import DatasetError, prepare_arrays, resolve_dataset
+    from course_lib.data import prepare_arrays, resolve_dataset
     from course_lib.data.files import IMAGE_FOLDER, LEFT_FOLDER, MASK_FOLDER, RIGHT_FOLDER, find_cases
 
     requested = _data_argument(requested)

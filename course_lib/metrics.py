@@ -1,10 +1,12 @@
-"""How closely a predicted border follows the true one: the boundary F-score, next to Dice.
+"""How a prediction is scored once thresholded: its Dice, and how closely its border follows the true one.
 
-Dice counts pixels, and most of a lung's pixels are inside it, far from its border: a prediction whose border is
-blurred or a few pixels off loses little Dice. The boundary F-score (Csurka et al., BMVC 2013) looks at the border
-pixels only: the share of predicted border pixels within ``tolerance`` pixels of the true border (precision), the
-share of true border pixels within ``tolerance`` of the predicted one (recall), and their harmonic mean. Both use
-max pooling, so it runs on tensors like the rest of training.
+A network gives a probability per pixel; a pixel counts as lung where it exceeds a threshold (``THRESHOLD`` unless a
+recipe says otherwise). Training, validation, evaluation and the prediction viewer all score through
+:func:`thresholded_dice`. Dice counts pixels, and most of a lung's pixels are inside it, far from its border: a
+prediction whose border is blurred or a few pixels off loses little Dice. The boundary F-score (Csurka et al., BMVC
+2013) looks at the border pixels only: the share of predicted border pixels within ``tolerance`` pixels of the true
+border (precision), the share of true border pixels within ``tolerance`` of the predicted one (recall), and their
+harmonic mean. Both use max pooling, so it runs on tensors like the rest of training.
 """
 
 from __future__ import annotations
@@ -12,7 +14,17 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-__all__ = ["boundary", "boundary_f_score"]
+from course_lib.losses import dice
+
+__all__ = ["THRESHOLD", "boundary", "boundary_f_score", "thresholded_dice"]
+
+THRESHOLD = 0.5  # the probability above which a pixel counts as lung, unless a recipe or a caller says otherwise
+
+
+def thresholded_dice(probabilities: torch.Tensor, truth: torch.Tensor, threshold: float = THRESHOLD) -> torch.Tensor:
+    """Per-sample Dice (N,) of the mask ``probabilities > threshold`` against the labels ``truth`` (same shape):
+    the score a prediction gets, where the soft Dice of the probabilities is what training minimises."""
+    return dice((probabilities > threshold).float(), truth)
 
 
 def _as_batch(masks: torch.Tensor, what: str) -> torch.Tensor:

@@ -200,8 +200,11 @@ def _bad_inputs(dataset: Path, checkpoint: Path, tmp: Path) -> dict[str, tuple[l
     (tmp / "empty").mkdir()
     (tmp / "random.pt").write_bytes(os.urandom(4096))
     state = load_checkpoint(checkpoint)
-    save_checkpoint({**state, "model_spec": {**state["model_spec"], "base": 8}}, tmp / "other_width.pt")
+    save_checkpoint({**state, "config": {**state["config"], "base": 8}}, tmp / "other_width.pt")
     save_checkpoint({key: value for key, value in state.items() if key != "config"}, tmp / "no_config.pt")
+    format_1 = {key: value for key, value in state.items() if key not in ("config", "model_name")}
+    save_checkpoint({**format_1, "format": 1, "model_spec": {"name": "cfcm18", "base": 4, "norm": "instance"}},
+                    tmp / "format_1_no_config.pt")
     good = ["--checkpoint", str(checkpoint), "--data", str(dataset)]
     return {
         "missing folder": (["--checkpoint", str(checkpoint), "--data", str(tmp / "nowhere")],
@@ -219,15 +222,18 @@ def _bad_inputs(dataset: Path, checkpoint: Path, tmp: Path) -> dict[str, tuple[l
                              "is truncated or was not written by course_lib.train"),
         "weights of another network": (["--checkpoint", str(tmp / "other_width.pt"), "--data", str(dataset)],
                                        "says it holds cfcm18 (base 8, norm instance) but its weights do not fit"),
-        "no recorded image size": (["--checkpoint", str(tmp / "no_config.pt"), "--data", str(dataset)],
-                                   "does not record the image size it was trained at"),
+        "no recorded recipe": (["--checkpoint", str(tmp / "no_config.pt"), "--data", str(dataset)],
+                               "does not record the recipe it was trained with (no config)"),
+        "no recorded image size (format 1)": (["--checkpoint", str(tmp / "format_1_no_config.pt"), "--data",
+                                               str(dataset)], "does not record the image size it was trained at"),
         "a folder for the per-image file": ([*good, "--per-image", str(tmp)], f"--per-image {tmp} must name a file"),
     }
 
 
 BAD_INPUTS = ["missing folder", "a folder without the layout", "a set without masks", "an image without its mask",
               "a mask of another size than its image", "not a checkpoint", "weights of another network",
-              "no recorded image size", "a folder for the per-image file"]
+              "no recorded recipe", "no recorded image size (format 1)",
+              "a folder for the per-image file"]
 
 
 @pytest.mark.parametrize("case", BAD_INPUTS)
@@ -255,3 +261,57 @@ def test_evaluate_options_out_of_range_exit_2_naming_the_option(option, trained,
     with pytest.raises(SystemExit) as stopped:
         cli.main(["evaluate", "--checkpoint", trained["checkpoint"], *option])
     assert stopped.value.code == 2 and option[0] in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------------------------
+# one command line: data and figures are subcommands, their old names are the same commands
+# ----------------------------------------------------------------------------------------------
+def test_data_is_a_subcommand_and_its_old_name_runs_the_same_command(tmp_path, capsys):
+    assert cli.main(["data", "phantom", "--root", str(tmp_path / "new"), "--n-cases", "2"]) == 0
+    old_name = subprocess.run([sys.executable, "-m", "course_lib.data", "phantom", "--root", str(tmp_path / "old"),
+                               "--n-cases", "2"], capture_output=True, text=True, timeout=120, env=_env(tmp_path))
+    assert old_name.returncode == 0, old_name.stderr[-2000:]
+    printed = capsys.readouterr().out.splitlines() + old_name.stdout.splitlines()
+    assert [line.split(" in ")[0] for line in printed] == ["phantom set ready"] * 2, printed
+    new, old = (sorted(p.relative_to(tmp_path / which) for p in (tmp_path / which).rglob("*.png")) for which in
+                ("new", "old"))
+    assert new == old and len(new) == 2 * 3  # each case: radiograph, left and right mask
+
+
+def test_a_failed_download_is_one_line_and_status_2_under_either_name(tmp_path, capsys):
+    arguments = ["download", "--root", str(tmp_path), "--url", (tmp_path / "none.zip").as_uri(), "--sha256", "0" * 64]
+    assert cli.main(["data", *arguments]) == 2
+    old_name = subprocess.run([sys.executable, "-m", "course_lib.data", *arguments], capture_output=True, text=True,
+                              timeout=120, env=_env(tmp_path))
+    assert old_name.returncode == 2
+    for error in (capsys.readouterr().err, old_name.stderr):
+        lines = error.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: downloading "), lines
+
+
+def test_figures_is_a_subcommand_and_an_unwritable_folder_is_one_line_and_status_2(tmp_path, capsys):
+    assert cli.main(["figures", str(tmp_path / "assets"), "--only", "block"]) == 0
+    assert (tmp_path / "assets" / "block.png").is_file()
+    assert capsys.readouterr().out.strip() == f"wrote 1 files to {tmp_path / 'assets'}"
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    assert cli.main(["figures", str(blocker), "--only", "block"]) == 2
+    old_name = subprocess.run([sys.executable, "-m", "course_lib.figures", str(blocker), "--only", "block"],
+                              capture_output=True, text=True, timeout=120, env=_env(tmp_path))
+    assert old_name.returncode == 2
+    for error in (capsys.readouterr().err, old_name.stderr):
+        lines = error.strip().splitlines()
+        assert lines == [f"error: cannot write the figures into {blocker}: File exists"], lines
+
+
+def test_every_command_the_readme_and_the_makefile_give_is_one_the_command_line_takes():
+    """The documented lines parse (placeholders such as DIR are plain values); nothing is run."""
+    readme = [line.split("python -m course_lib ", 1)[1] for line in (REPO / "README.md").read_text().splitlines()
+              if line.startswith(".venv/bin/python -m course_lib ")]
+    makefile = [line.split("-m course_lib ", 1)[1] for line in (REPO / "Makefile").read_text().splitlines()
+                if "-m course_lib " in line]
+    assert {line.split()[0] for line in readme} == {"train", "evaluate", "data", "figures"}
+    assert [line.split()[:2] for line in makefile] == [["data", "download"], ["figures", "assets"]]
+    for line in readme + makefile:
+        words = line.split("#")[0].replace("[", "").replace("]", "").split()
+        cli.build_parser().parse_args(words)  # exits with status 2 on an unknown command or option

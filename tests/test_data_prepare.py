@@ -10,7 +10,7 @@ import pytest
 
 from course_lib.data import (DatasetError, cross_validation_folds, default_dataset, load_split, prepare_arrays,
                              prepare_split, split_for)
-from course_lib.data.__main__ import main
+from course_lib.cli import main
 from course_lib.data.files import find_cases
 from course_lib.data.prepare import cache_path
 from course_lib.data.splits import all_case_names
@@ -140,10 +140,10 @@ def test_default_dataset_prefers_cfcm_data_then_real_then_phantom(phantom_root, 
 
 
 def test_command_line_phantom_and_errors(tmp_path, capsys):
-    assert main(["phantom", "--root", str(tmp_path), "--n-cases", "2"]) == 0
+    assert main(["data", "phantom", "--root", str(tmp_path), "--n-cases", "2"]) == 0
     assert "phantom set ready" in capsys.readouterr().out
-    assert main(["download", "--root", str(tmp_path / "d"), "--url", (tmp_path / "none.zip").as_uri(),
-                 "--sha256", "0" * 64]) == 2, "bad input exits with 2, as python -m course_lib does"
+    assert main(["data", "download", "--root", str(tmp_path / "d"), "--url", (tmp_path / "none.zip").as_uri(),
+                 "--sha256", "0" * 64]) == 2, "bad input exits with 2, as train and evaluate do"
     assert "error:" in capsys.readouterr().err
 
 

@@ -56,3 +56,16 @@ def test_empty_masks_and_batches():
 def test_bad_input_is_named(prediction, truth, tolerance, message):
     with pytest.raises(ValueError, match=message):
         boundary_f_score(prediction, truth, tolerance=tolerance)
+
+
+def test_thresholded_dice_scores_the_mask_above_the_threshold():
+    from course_lib.losses import dice
+    from course_lib.metrics import THRESHOLD, thresholded_dice
+
+    truth = square().unsqueeze(1)
+    probabilities = 0.3 + 0.4 * truth  # 0.7 on the lung, 0.3 elsewhere
+    assert thresholded_dice(probabilities, truth).item() == pytest.approx(dice(truth, truth).item())
+    assert thresholded_dice(probabilities, truth, threshold=0.8).item() == 0.0  # no pixel above 0.8
+    assert thresholded_dice(probabilities, truth, threshold=0.2).item() == pytest.approx(
+        dice(torch.ones_like(truth), truth).item())
+    assert THRESHOLD == 0.5

@@ -132,3 +132,19 @@ def test_a_cfcm_decodes_with_the_decoder_it_is_given():
     with torch.no_grad():
         torch.testing.assert_close(model(x), expected)
     assert calls == [4]
+
+
+def test_a_network_says_how_to_rebuild_it_without_anything_attached():
+    from course_lib.nn import MODELS, ModelSpec, spec_of
+
+    for name in MODELS:  # a new model keeps its width and normalisation where spec_of reads them
+        for norm in (None, "batch", "instance"):
+            model = build_model(name, base=4, norm=norm)
+            assert spec_of(model) == ModelSpec(name, 4, norm) and not hasattr(model, "spec"), (name, norm)
+    assert spec_of(CFCM34(base=4, norm="batch")) == ModelSpec("CFCM34", 4, "batch")  # built directly, named alike
+    assert spec_of(Ladder34(base=4, fusion="sum")) is None  # the registry builds concatenating ladders only
+    assert spec_of(CFCM34(base=4, num_classes=2)) is None
+    assert spec_of(nn.Conv2d(1, 1, 3)) is None
+    with_module = build_model("cfcm34", base=4)
+    with_module.extra = nn.Conv2d(1, 1, 1)  # a module added after building: no longer what the spec builds
+    assert spec_of(with_module) is None

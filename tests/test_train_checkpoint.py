@@ -101,3 +101,69 @@ def test_a_kill_between_the_two_renames_loses_nothing(tmp_path):
     os.replace(tmp_path / LAST, tmp_path / PREVIOUS)
     loaded, _ = load_latest(tmp_path)
     assert loaded["epoch"] == 2
+
+
+# ----------------------------------------------------------------------------------------------
+# which network a checkpoint holds: the model's name beside its recipe (format 2), or a whole spec (format 1)
+# ----------------------------------------------------------------------------------------------
+def _arrays(n: int = 8, size: int = 32) -> dict:
+    generator = torch.Generator().manual_seed(n)
+    labels = (torch.rand(n, size, size, generator=generator) > 0.5).float()
+    return {"images": (0.5 * labels + 0.25).numpy(), "labels": labels.numpy()}
+
+
+def test_a_course_network_is_stored_as_its_name_beside_its_recipe_and_rebuilt_from_them(tmp_path):
+    from course_lib.nn import CFCM18
+    from course_lib.train import fit, get_config, load_model
+    from course_lib.train.checkpoint import BEST, recorded_spec
+
+    config = get_config("quick", base=4, norm="batch", epochs=1, size=32, limit_images=None)
+    model = config.model_spec("cfcm18").build()
+    fit(model, _arrays(), _arrays(), config=config, out_dir=tmp_path, device="cpu", progress=False)
+    for name in (LAST, BEST):
+        state = load_checkpoint(tmp_path / name)
+        assert state["format"] == 2 and state["model_name"] == "cfcm18" and "model_spec" not in state, name
+        assert state["config"]["base"] == 4 and state["config"]["norm"] == "batch"  # width and norm once: the recipe's
+        assert recorded_spec(state, tmp_path / name) == config.model_spec("cfcm18")
+    rebuilt, _ = load_model(tmp_path / BEST)
+    assert isinstance(rebuilt, CFCM18) and rebuilt.encoder.base == 4 and rebuilt.encoder.norm == "batch"
+    for key, value in model.state_dict().items():
+        assert torch.equal(rebuilt.state_dict()[key], value), key
+
+
+@pytest.mark.parametrize("spec", [{"name": "ladder34", "base": 4, "norm": "instance"},
+                                  {"name": "ladder34", "base": 4, "batch_norm": True}])
+def test_a_checkpoint_of_format_1_still_loads(tmp_path, spec):
+    """Format 1 (the shipped weights' among them) stored the whole spec as ``model_spec``; before the normalisation
+    became a choice it said ``batch_norm``."""
+    from course_lib.nn import Ladder34
+    from course_lib.train import get_config, load_model
+
+    torch.manual_seed(0)
+    written = Ladder34(base=4, norm=spec.get("norm", "batch"))
+    config = get_config("quick", base=64, norm=None).to_dict()  # format 1 did not read the recipe's width
+    save_checkpoint({"format": 1, "epoch": 1, "val_dice": 0.5, "model": written.state_dict(), "config": config,
+                     "model_spec": spec, "precision": "fp32"}, tmp_path / "best.pt")
+    model, state = load_model(tmp_path / "best.pt")
+    assert isinstance(model, Ladder34) and model.encoder.norm == spec.get("norm", "batch")
+    for key, value in written.state_dict().items():
+        assert torch.equal(model.state_dict()[key], value), key
+
+
+def test_a_checkpoint_without_a_course_network_says_so(tmp_path):
+    from course_lib.train import get_config, load_model
+
+    save_checkpoint({"format": 2, "model": {}, "config": get_config("quick").to_dict(), "model_name": None},
+                    tmp_path / "peer.pt")
+    with pytest.raises(ValueError, match="does not record which model it holds"):
+        load_model(tmp_path / "peer.pt")
+
+
+def test_fit_refuses_a_course_network_the_recipe_did_not_build():
+    from course_lib.nn import build_model
+    from course_lib.train import fit, get_config
+
+    config = get_config("quick", epochs=1, size=32)
+    with pytest.raises(ValueError, match=r"built with base 8 and norm None, but the recipe 'quick' says base 4 and "
+                                         r"norm 'instance'"):
+        fit(build_model("cfcm34", base=8), _arrays(), _arrays(), config=config, device="cpu", progress=False)

@@ -21,8 +21,17 @@ def test_lab_recipe_is_the_original_lab():
     assert (lab.optimizer, lab.schedule, lab.validate_after_train_dice, lab.base) == ("adam", "constant", 0.92, 64)
 
 
+def test_the_reference_recipe_is_the_one_the_benchmarks_measured_against():
+    """Issue 5's straightforward recipe (benchmarks/RESULTS.md sections 3 and 4): its numbers are on record."""
+    reference = get_config("reference")
+    assert (reference.size, reference.base, reference.norm, reference.batch_size, reference.epochs) == (
+        128, 16, None, 8, 30)
+    assert (reference.optimizer, reference.lr, reference.schedule, reference.augment, reference.max_grad_norm) == (
+        "adam", 1e-3, "constant", False, None)
+
+
 def test_every_named_recipe_is_valid_and_overrides_apply():
-    assert set(CONFIGS) == {"lab", "fast", "cpu", "quick"}
+    assert set(CONFIGS) == {"lab", "fast", "cpu", "reference", "quick"}
     changed = get_config("fast", epochs=3)
     assert changed.epochs == 3 and changed.lr == CONFIGS["fast"].lr and changed.name == "fast"
     assert TrainConfig.from_dict(changed.to_dict()) == changed

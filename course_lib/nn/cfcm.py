@@ -52,6 +52,7 @@ class ResNetEncoder(nn.Module):
         if len(layers) < 1 or base < 1:
             raise ValueError(f"ResNetEncoder: need at least one stage and base >= 1, got layers={layers}, base={base}")
         self.layers, self.in_channels, self.base = tuple(layers), in_channels, base
+        self.norm: str | None = norm  # kept, like base, so that nn.registry.spec_of can say how to rebuild it
         self.channels = [base * 2**k for k in range(len(layers))]
         self.multiple = 2 ** len(layers)
         self.stem = conv_same(in_channels, base, 7)

@@ -5,7 +5,7 @@ exact resume; ``evaluate(model, data)`` gives the Dice and boundary F-score of e
 "cpu")`` is the whole road from a recipe to a trained and tested model, the one the command line, notebook 4 and the
 benchmarks take.
 ``train_step`` and ``validate`` are the two loops inside ``fit``. Recipes are named:
-``get_config("lab" | "fast" | "cpu" | "quick", **overrides)``.
+``get_config("lab" | "fast" | "cpu" | "reference" | "quick", **overrides)``.
 """
 
 from course_lib.train.checkpoint import CheckpointError, CorruptCheckpointWarning, load_checkpoint, load_model

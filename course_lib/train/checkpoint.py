@@ -5,8 +5,10 @@ so a truncated or damaged file is recognised before anything is unpickled; loadi
 ``torch.load(weights_only=True)``, which only rebuilds tensors and plain Python types. Writes are atomic
 (:func:`course_lib.atomic.atomic_writer`). A run folder keeps ``last.pt`` and the one before it, ``previous.pt``,
 plus ``best.pt``. ``last.pt`` holds everything needed to continue exactly (weights, optimiser, grad scaler, random
-state, history, recipe); ``best.pt`` the best validation epoch's weights. Both record the model's spec, so that
-:func:`load_model` can rebuild the network without being told which it was.
+state, history, recipe); ``best.pt`` the best validation epoch's weights. Both record the recipe and, for a course
+network, its name in ``course_lib.nn.MODELS``, from which :func:`load_model` rebuilds the network without being told
+which it was (its width and normalisation are the recipe's: ``TrainConfig.model_spec``). Files of format 1 stored the
+whole spec instead (``model_spec``); they still load.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import io
 import os
 import warnings
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import torch
 from torch import nn
@@ -25,11 +27,9 @@ from course_lib.atomic import atomic_writer
 from course_lib.nn.registry import ModelSpec
 from course_lib.train.configs import TrainConfig
 from course_lib.train.results import History
+from course_lib.train.state import Run
 
-if TYPE_CHECKING:
-    from course_lib.train.loop import Run
-
-CHECKPOINT_FORMAT = 1
+CHECKPOINT_FORMAT = 2  # 2: the model's name beside its recipe (model_name); 1: its whole spec (model_spec)
 FOOTER_TAG = b"CFCMCKP1"
 FOOTER_SIZE = len(FOOTER_TAG) + 32
 LAST = "last.pt"
@@ -127,12 +127,7 @@ def load_latest(run_dir: str | Path, map_location: str | torch.device = "cpu") -
 # ----------------------------------------------------------------------------------------------
 # what a run's checkpoints hold, and resuming from them
 # ----------------------------------------------------------------------------------------------
-def _spec(run: "Run") -> dict[str, Any]:
-    spec = getattr(run.model, "spec", None)
-    return spec.to_dict() if isinstance(spec, ModelSpec) else {}
-
-
-def training_state(run: "Run", epoch: int) -> dict[str, Any]:
+def training_state(run: Run, epoch: int) -> dict[str, Any]:
     """Everything needed to continue ``run`` exactly after ``epoch``: tensors and plain types only."""
     rng = {"torch": torch.get_rng_state()}
     if torch.cuda.is_available():
@@ -142,22 +137,22 @@ def training_state(run: "Run", epoch: int) -> dict[str, Any]:
         "format": CHECKPOINT_FORMAT, "epoch": epoch, "model": run.model.state_dict(),
         "optimizer": run.optimizer.state_dict(),
         "scaler": scaler.state_dict() if scaler is not None and scaler.is_enabled() else {},
-        "history": run.history.to_dict(), "config": run.config.to_dict(), "model_spec": _spec(run), "rng": rng,
+        "history": run.history.to_dict(), "config": run.config.to_dict(), "model_name": run.model_name, "rng": rng,
         "precision": run.history.precision,
     }
 
 
-def save_epoch(run: "Run", epoch: int, improved: bool) -> None:
+def save_epoch(run: Run, epoch: int, improved: bool) -> None:
     """After ``epoch``: ``best.pt`` when validation improved, then ``last.pt`` (the former one kept as previous)."""
     if improved:
         save_checkpoint({"format": CHECKPOINT_FORMAT, "epoch": epoch, "val_dice": run.history.best_val_dice,
-                         "model": run.best_weights, "config": run.config.to_dict(), "model_spec": _spec(run),
+                         "model": run.best_weights, "config": run.config.to_dict(), "model_name": run.model_name,
                          "precision": run.history.precision},
                         run.run_dir / BEST)
     rotate_and_save(training_state(run, epoch), run.run_dir)
 
 
-def resume(run: "Run", verbose: bool) -> int:
+def resume(run: Run, verbose: bool) -> int:
     """Load the newest good checkpoint of ``run.run_dir`` into ``run``; return the epoch to continue with.
 
     A changed recipe is refused (a resumed run must be the run that was interrupted).
@@ -190,7 +185,7 @@ def resume(run: "Run", verbose: bool) -> int:
     return int(state["epoch"]) + 1
 
 
-def restore_best(run: "Run") -> None:
+def restore_best(run: Run) -> None:
     """Put the best validation epoch's weights back into ``run.model`` (from memory, or from ``best.pt``)."""
     weights = run.best_weights
     if weights is None and run.run_dir is not None and (run.run_dir / BEST).exists():
@@ -199,14 +194,26 @@ def restore_best(run: "Run") -> None:
         run.model.load_state_dict(weights)
 
 
-def load_model(checkpoint: str | Path, device: str | torch.device | None = "cpu") -> tuple[nn.Module, dict[str, Any]]:
-    """Rebuild the model a checkpoint was trained as (from its ``model_spec``) and load its weights."""
-    state = load_checkpoint(checkpoint, map_location="cpu")
-    if not state.get("model_spec"):
-        raise ValueError(f"checkpoint {checkpoint} does not record which model it holds (no model_spec); it was "
-                         "written for a model not built by course_lib.nn.build_model, so rebuild the model yourself "
+def recorded_spec(state: dict[str, Any], checkpoint: str | Path) -> ModelSpec:
+    """The spec of the network the checkpoint ``state`` holds: its model name with its recipe's width and
+    normalisation (format 2), or the spec format 1 stored whole."""
+    if state.get("model_spec"):
+        return ModelSpec.from_dict(state["model_spec"])
+    if not state.get("model_name"):
+        raise ValueError(f"checkpoint {checkpoint} does not record which model it holds (no model_name); it was "
+                         "written for a model that is not one of course_lib.nn.MODELS, so rebuild the model yourself "
                          "and load state['model'] into it")
-    spec = ModelSpec.from_dict(state["model_spec"])
+    if not state.get("config"):
+        raise ValueError(f"checkpoint {checkpoint} does not record the recipe it was trained with (no config), which "
+                         "gives the network's width and normalisation and the image size; it was edited or not "
+                         "written by course_lib.train: retrain, or use another file")
+    return TrainConfig.from_dict(state["config"]).model_spec(state["model_name"])
+
+
+def load_model(checkpoint: str | Path, device: str | torch.device | None = "cpu") -> tuple[nn.Module, dict[str, Any]]:
+    """Rebuild the model a checkpoint was trained as (:func:`recorded_spec`) and load its weights."""
+    state = load_checkpoint(checkpoint, map_location="cpu")
+    spec = recorded_spec(state, checkpoint)
     model = spec.build()
     try:
         model.load_state_dict(state["model"])

@@ -21,6 +21,11 @@ The recipes and why each value was chosen:
   thread: where another process keeps one of two cores busy, two threads spin against each other (measured with
   benchmarks/full_mode_epochs.py: notebook 4's CFCM34 took 197 s per epoch with two threads, 52 s with one;
   RESULTS.md section 5b); on an idle two-core machine a second thread would be at most about twice as fast.
+* ``reference``: the yardstick the benchmarks measure the course's recipes and networks against, issue 5's
+  straightforward recipe: 128x128, base 16, no normalisation, batch 8, 30 epochs, Adam at 1e-3 with a constant rate,
+  no augmentation. benchmarks/montgomery_cpu.py and montgomery_folds.py train CFCM34 with it, montgomery_folds.py
+  and acquisition_shift.py MONAI's BasicUNet, the best peer (RESULTS.md sections 3, 4 and 7; MONAI itself stays out of
+  course_lib).
 * ``quick``: CI and grading. 32x32, base 4, 16 images, 2 epochs; every code path (schedule, augmentation,
   validation, checkpoints) still runs, in a few seconds. One CPU thread: on tensors this small a second thread
   saves nothing, and where another process keeps a core busy two threads spin against each other (measured
@@ -33,7 +38,9 @@ import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
+from course_lib.metrics import THRESHOLD
 from course_lib.nn.blocks import NORMS
+from course_lib.nn.registry import ModelSpec
 from course_lib.train.device import PRECISIONS
 
 SCHEDULES = ("constant", "onecycle", "cosine")
@@ -47,8 +54,8 @@ class TrainConfig:
 
     name: str = "custom"
     size: int = 256  # images are prepared at size x size (a multiple of 16)
-    base: int = 64  # model width (channels of the first stage)
-    norm: str | None = None  # the models' normalisation: None (the lab), "batch" (the paper) or "instance"
+    base: int = 64  # model width (channels of the first stage): the one home of the course networks' width ...
+    norm: str | None = None  # ... and normalisation: None (the lab), "batch" (the paper) or "instance"
     batch_size: int = 16
     epochs: int = 40
     lr: float = 3.3e-5  # the peak rate when a schedule is used
@@ -65,7 +72,7 @@ class TrainConfig:
     limit_images: int | None = None  # use only the first N images of each split (quick runs)
     eval_batch_size: int = 16
     threads: int | None = None  # torch's CPU threads while fitting (None: leave torch's setting alone)
-    threshold: float = 0.5  # probability above which a pixel counts as lung when scoring
+    threshold: float = THRESHOLD  # probability above which a pixel counts as lung when scoring
     max_grad_norm: float | None = None  # clip the gradients' total norm to this before each update (None: never)
     seed: int = 777
 
@@ -100,6 +107,12 @@ class TrainConfig:
             raise ValueError(f"TrainConfig.threads must be None or at least 1; got {self.threads}")
         if self.limit_images is not None and self.limit_images < 1:
             raise ValueError(f"TrainConfig.limit_images must be None or at least 1; got {self.limit_images}")
+
+    def model_spec(self, model: str) -> ModelSpec:
+        """The course network ``model`` (a name in ``course_lib.nn.MODELS``) as this recipe trains it: at the recipe's
+        width and normalisation. ``train_run`` builds from it; ``fit`` refuses a course network built otherwise and
+        checkpoints store only the name, so ``load_model`` derives the same spec from the stored recipe."""
+        return ModelSpec(model, self.base, self.norm)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain types only, so it can go into a safely loadable checkpoint or a JSON line."""
@@ -141,6 +154,10 @@ CONFIGS: dict[str, TrainConfig] = {
         max_grad_norm=1.0,  # the one-cycle peak sent gradient norms from ~1 to 700 and the run diverged
         threads=1,  # two threads on a busy 2-core machine: about 4 times slower per epoch (RESULTS section 5b)
     ),
+    "reference": TrainConfig(
+        name="reference", size=128, base=16, norm=None, batch_size=8, epochs=30, lr=1e-3, optimizer="adam",
+        schedule="constant", eval_batch_size=16,
+    ),
     "quick": TrainConfig(
         name="quick", size=32, base=4, norm="instance", batch_size=4, epochs=2, lr=3e-3, max_grad_norm=1.0,
         optimizer="adamw", schedule="onecycle", augment=True, limit_images=16, eval_batch_size=8, threads=1,
@@ -149,7 +166,8 @@ CONFIGS: dict[str, TrainConfig] = {
 
 
 def get_config(name: str | TrainConfig = "quick", **overrides: Any) -> TrainConfig:
-    """The named recipe (``lab``, ``fast``, ``cpu``, ``quick``) with every one of ``overrides`` applied as given.
+    """The named recipe (``lab``, ``fast``, ``cpu``, ``reference``, ``quick``) with every one of ``overrides``
+    applied as given.
 
     ``None`` is a value like any other (``norm=None``: no normalisation, ``max_grad_norm=None``: no clipping); a
     caller whose None means "not given" leaves the key out.

@@ -1,7 +1,7 @@
 """fit() and evaluate(): the loop the course trains every model with, readable in one go.
 
-``fit`` gathers what one training run carries from epoch to epoch into a :class:`Run`, then repeats: train over
-the shuffled batches (``steps.train_step``), validate (``steps.validate``), append the epoch to the History,
+``fit`` gathers what one training run carries from epoch to epoch into a ``Run`` (``state``), then repeats: train
+over the shuffled batches (``steps.train_step``), validate (``steps.validate``), append the epoch to the History,
 save the checkpoints, let the callbacks see the history. Everything else has its own module: what a checkpoint
 holds and how a run resumes (``checkpoint``), the collapse and divergence warnings (``health``), several
 processes (``distributed``, a no-op for one). The prepared arrays become tensors once, moved to the GPU once
@@ -12,10 +12,8 @@ any moment loses at most the epoch in progress and ``resume=True`` continues it 
 from __future__ import annotations
 
 import contextlib
-import math
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -23,19 +21,21 @@ import numpy as np
 import torch
 from torch import nn
 
-from course_lib.losses import dice, dice_loss
-from course_lib.metrics import boundary_f_score
+from course_lib.losses import dice_loss
+from course_lib.metrics import THRESHOLD, boundary_f_score, thresholded_dice
+from course_lib.nn.registry import spec_of
 from course_lib.train import checkpoint
 from course_lib.train.augment import augment_batch
 from course_lib.train.configs import SIZE_MULTIPLE, TrainConfig, get_config
-from course_lib.train.device import Precision, choose_device, precision_for
-from course_lib.train.distributed import World, world
+from course_lib.train.device import choose_device, precision_for
+from course_lib.train.distributed import world
 from course_lib.train.health import HealthWatch
 from course_lib.train.results import Evaluation, History
 from course_lib.train.schedule import learning_rate
+from course_lib.train.state import Run
 from course_lib.train.steps import Loss, train_step, validate
 
-__all__ = ["Run", "fit", "evaluate", "EpochCallback"]
+__all__ = ["fit", "evaluate", "EpochCallback"]
 
 DEVICE_MEMORY_SHARE = 0.4  # keep the dataset on the GPU when it takes at most this share of the free memory
 
@@ -44,45 +44,14 @@ DEVICE_MEMORY_SHARE = 0.4  # keep the dataset on the GPU when it takes at most t
 EpochCallback = Callable[[int, History], "bool | None"]
 
 
-@dataclass
-class Run:
-    """Everything one training run carries from epoch to epoch."""
-
-    model: nn.Module
-    network: nn.Module  # what the optimiser trains through: the model itself, or DDP around it
-    optimizer: torch.optim.Optimizer
-    scaler: torch.amp.GradScaler | None
-    precision: Precision
-    config: TrainConfig
-    train: tuple[torch.Tensor, torch.Tensor]  # images and labels, (N, 1, H, W)
-    val: tuple[torch.Tensor, torch.Tensor]
-    run_dir: Path | None
-    world: World
-    history: History
-    loss: Loss  # what training minimises: (probabilities, labels) -> 0-d tensor
-    best_weights: dict[str, torch.Tensor] | None = None
-
-    @property
-    def steps_per_epoch(self) -> int:
-        return math.ceil(self.train[0].shape[0] / self.config.batch_size)
-
-    def keep_if_best(self, val_dice: float) -> bool:
-        """Copy the weights when ``val_dice`` beats every earlier validation; say whether it did."""
-        earlier = self.history.val_dice[:-1]
-        best = max((v for v in earlier if not math.isnan(v)), default=float("nan"))
-        if math.isnan(val_dice) or not (math.isnan(best) or val_dice > best):
-            return False
-        self.best_weights = {k: v.detach().to("cpu", copy=True) for k, v in self.model.state_dict().items()}
-        return True
-
-
 def fit(model: nn.Module, train: Mapping[str, Any], val: Mapping[str, Any], *, config: str | TrainConfig = "quick",
         out_dir: str | Path | None = None, resume: bool = False, device: str | torch.device | None = None,
         progress: bool = True, callbacks: Sequence[EpochCallback] = (), loss: Loss = dice_loss) -> History:
     """Train ``model`` on ``train``, validate on ``val`` each epoch, end with the best validation weights in it.
 
     ``train`` and ``val``: dicts with 'images' and 'labels', float32 arrays (N, H, W), labels in {0, 1} (as
-    ``course_lib.data.prepare_split`` gives them). ``model`` maps (N, 1, H, W) to logits (N, 1, H, W).
+    ``course_lib.data.prepare_split`` gives them). ``model`` maps (N, 1, H, W) to logits (N, 1, H, W); a course
+    network (one of ``course_lib.nn.MODELS``) must have the recipe's width and normalisation (``config.model_spec``).
     ``config``: a recipe name or TrainConfig. ``out_dir``: where ``last.pt``/``previous.pt``/``best.pt`` go (None:
     no checkpoints); ``resume=True`` continues from the newest good one there. ``progress`` shows a bar per
     epoch; ``callbacks`` (see ``EpochCallback``) draw curves, print lines or stop early. ``loss`` is what training
@@ -134,7 +103,19 @@ def _start(model: nn.Module, train: Mapping[str, Any], val: Mapping[str, Any], c
     return Run(model=model, network=here.wrap(model, device), optimizer=optimizer, scaler=scaler,
                precision=precision, config=config, train=_place(train_x, train_y, device),
                val=_place(val_x, val_y, device), run_dir=Path(out_dir) if out_dir is not None else None, world=here,
-               history=History(), loss=loss)
+               history=History(), loss=loss, model_name=_course_model_name(model, config))
+
+
+def _course_model_name(model: nn.Module, config: TrainConfig) -> str | None:
+    """The name of ``model`` in MODELS when it is a course network, None for any other; a course network whose width
+    or normalisation is not the recipe's is refused, since its checkpoints record only the name beside the recipe."""
+    spec = spec_of(model)
+    if spec is not None and spec != config.model_spec(spec.name):
+        raise ValueError(f"fit: this {spec.name} was built with base {spec.base} and norm {spec.norm!r}, but the recipe "
+                         f"{config.name!r} says base {config.base} and norm {config.norm!r}; build it from the recipe "
+                         f"(config.model_spec({spec.name!r}).build()) or give the recipe its width and normalisation "
+                         f"(get_config({config.name!r}, base={spec.base}, norm={spec.norm!r}))")
+    return spec.name if spec is not None else None
 
 
 def _one_epoch(run: Run, epoch: int, health: HealthWatch, callbacks: Sequence[EpochCallback], progress: bool) -> bool:
@@ -177,12 +158,11 @@ def _train_one_epoch(run: Run, epoch: int, progress: bool) -> tuple[float, float
         loss, probabilities = train_step(run.network, run.optimizer, x, y, precision=run.precision,
                                          scaler=run.scaler, max_grad_norm=config.max_grad_norm, loss=run.loss)
         with torch.no_grad():
-            totals += torch.stack([loss * x.shape[0], dice((probabilities > config.threshold).float(), y).sum(),
+            totals += torch.stack([loss * x.shape[0], thresholded_dice(probabilities, y, config.threshold).sum(),
                                    torch.tensor(float(x.shape[0]), device=totals.device)])
         if bar is not None:
             bar.update(1)
-    if bar is not None:
-        bar.close()
+    _finish(bar)
     loss_sum, dice_sum, count = run.world.sum(totals).tolist()
     return loss_sum / count, dice_sum / count, lr
 
@@ -201,7 +181,7 @@ def _batch(run: Run, index: torch.Tensor, generator: torch.Generator) -> tuple[t
     return x, y
 
 
-def evaluate(model: nn.Module, data: Mapping[str, Any], *, batch_size: int = 16, threshold: float = 0.5,
+def evaluate(model: nn.Module, data: Mapping[str, Any], *, batch_size: int = 16, threshold: float = THRESHOLD,
              device: str | torch.device | None = None, return_predictions: bool = False, verbose: bool = False,
              precision: str = "auto", progress: bool = False) -> Evaluation:
     """Dice and boundary F-score of every image in ``data`` ('images'/'labels' float32 (N, H, W), optional 'names').
@@ -233,8 +213,7 @@ def evaluate(model: nn.Module, data: Mapping[str, Any], *, batch_size: int = 16,
             maps.append(part.predictions)
         if bar is not None:
             bar.update(x.shape[0])
-    if bar is not None:
-        bar.close()
+    _finish(bar)
     return Evaluation(names=names, dice=torch.cat(dice_parts).numpy().astype(np.float64),
                       boundary_f=torch.cat(border_parts).numpy().astype(np.float64),
                       predictions=torch.cat(maps).numpy() if return_predictions else None, precision=arithmetic.name)
@@ -283,6 +262,13 @@ def _place(images: torch.Tensor, labels: torch.Tensor, device: torch.device) -> 
     if device.type == "cuda":
         return images.pin_memory(), labels.pin_memory()
     return images, labels
+
+
+def _finish(bar) -> None:
+    """Draw the bar's final count (a loop faster than tqdm's refresh interval has not drawn it), then clear it."""
+    if bar is not None:
+        bar.refresh()
+        bar.close()
 
 
 def _progress_bar(total: int, description: str, enabled: bool, unit: str = "batch"):

@@ -42,5 +42,5 @@ def export_pretrained(best: str | Path, provenance: dict[str, Any], path: str | 
     weights = {name: tensor.half() if tensor.is_floating_point() else tensor
                for name, tensor in state["model"].items()}
     return save_checkpoint({"format": CHECKPOINT_FORMAT, "epoch": state["epoch"], "val_dice": state["val_dice"],
-                            "model": weights, "config": state["config"], "model_spec": state["model_spec"],
+                            "model": weights, "config": state["config"], "model_name": state["model_name"],
                             "provenance": provenance}, path)

@@ -19,7 +19,6 @@ from torch import nn
 from course_lib.atomic import atomic_writer
 from course_lib.data import prepare_split, resolve_dataset
 from course_lib.losses import dice_loss
-from course_lib.nn import build_model
 from course_lib.train.checkpoint import BEST
 from course_lib.train.configs import TrainConfig, get_config
 from course_lib.train.distributed import world
@@ -96,7 +95,7 @@ def train_run(model: str | nn.Module, config: str | TrainConfig, *, data: str | 
     name = model
     if isinstance(model, str):
         torch.manual_seed(config.seed)
-        model = build_model(model, base=config.base, norm=config.norm)
+        model = config.model_spec(model).build()
     history = fit(model, splits["train"], splits["val"], config=config, out_dir=out_dir, resume=resume,
                   device=device, progress=progress, callbacks=callbacks, loss=loss)
     test_part = splits["test"] if config.limit_images is None else {

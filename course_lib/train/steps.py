@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from course_lib.losses import dice, dice_loss
+from course_lib.metrics import THRESHOLD, thresholded_dice
 from course_lib.train.device import Precision
 
 __all__ = ["FP32", "Loss", "train_step", "Validation", "validate"]
@@ -74,7 +75,7 @@ class Validation:
 
 @torch.no_grad()
 def validate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, batch_size: int = 16,
-             threshold: float = 0.5, precision: Precision = FP32, keep_predictions: bool = False) -> Validation:
+             threshold: float = THRESHOLD, precision: Precision = FP32, keep_predictions: bool = False) -> Validation:
     """Score ``model`` on (N, 1, H, W) ``images`` against ``labels`` in evaluation mode, ``batch_size`` at a time."""
     was_training = model.training
     model.eval()
@@ -86,10 +87,9 @@ def validate(model: nn.Module, images: torch.Tensor, labels: torch.Tensor, *, ba
             x = x.contiguous(memory_format=torch.channels_last)
         with precision.autocast():
             probabilities = torch.sigmoid(model(x).float())
-        predicted = (probabilities > threshold).float()
         losses.append(1.0 - dice(probabilities, y))
-        scores.append(dice(predicted, y))
-        fractions.append(predicted.mean(dim=(1, 2, 3)))
+        scores.append(thresholded_dice(probabilities, y, threshold))
+        fractions.append((probabilities > threshold).float().mean(dim=(1, 2, 3)))
         if keep_predictions:
             maps.append(probabilities[:, 0].cpu())
     model.train(was_training)

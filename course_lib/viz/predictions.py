@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from matplotlib.figure import Figure
 
-from course_lib.losses import dice
+from course_lib.metrics import THRESHOLD, thresholded_dice
 from course_lib.viz.notebook import PanelWithPicture, figure_png, widgets_usable
 from course_lib.viz.overlays import overlay
 
@@ -44,11 +44,10 @@ def _check(images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray) ->
     return images, labels, probabilities
 
 
-def dice_at(labels: np.ndarray, probabilities: np.ndarray, threshold: float = 0.5) -> np.ndarray:
+def dice_at(labels: np.ndarray, probabilities: np.ndarray, threshold: float = THRESHOLD) -> np.ndarray:
     """Dice of every case (N,) for masks ``probabilities > threshold`` against ``labels``, both (N, H, W)."""
-    labels, probabilities = np.asarray(labels, np.float32), np.asarray(probabilities, np.float32)
-    predicted = torch.from_numpy((probabilities > threshold).astype(np.float32))
-    return dice(predicted, torch.from_numpy(labels)).numpy().astype(np.float64)
+    labels, probabilities = (torch.from_numpy(np.asarray(a, np.float32)) for a in (labels, probabilities))
+    return thresholded_dice(probabilities, labels, threshold).numpy().astype(np.float64)
 
 
 def dice_by_threshold(labels: np.ndarray, probabilities: np.ndarray,
@@ -66,7 +65,7 @@ def _errors(image: np.ndarray, label: np.ndarray, predicted: np.ndarray) -> np.n
     return rgb
 
 
-def draw_predictions(images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray, threshold: float = 0.5,
+def draw_predictions(images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray, threshold: float = THRESHOLD,
                      names: Sequence[str] | None = None, size: float = 2.8) -> Figure:
     """One column per case (images, labels, probabilities: (N, H, W)): on top the probability map with the
     manual outline (yellow, solid) and the predicted one (cyan, dashed) at ``threshold``; below, the errors (light
@@ -101,7 +100,7 @@ def draw_predictions(images: np.ndarray, labels: np.ndarray, probabilities: np.n
 
 
 def build_viewer(images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray,
-                 names: Sequence[str] | None = None, threshold: float = 0.5, dpi: int = 80) -> PanelWithPicture:
+                 names: Sequence[str] | None = None, threshold: float = THRESHOLD, dpi: int = 80) -> PanelWithPicture:
     """The ipywidgets panel: a threshold slider above the prediction figure (a PNG redrawn when it moves), with
     a picture of its first view."""
     import ipywidgets as widgets
@@ -120,7 +119,7 @@ def build_viewer(images: np.ndarray, labels: np.ndarray, probabilities: np.ndarr
 
 
 def show_predictions(images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray,
-                     names: Sequence[str] | None = None, threshold: float = 0.5,
+                     names: Sequence[str] | None = None, threshold: float = THRESHOLD,
                      interactive: bool | None = None) -> Any:
     """The viewer where widgets work (``interactive=None`` decides), else the static figure at ``threshold``.
 
