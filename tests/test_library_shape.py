@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import library_shape  # tools/library_shape.py (conftest puts tools/ on the import path)
 
