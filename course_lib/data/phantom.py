@@ -73,9 +73,9 @@ def _absorption(rng: np.random.Generator, thorax: Thorax, outlines: list[np.ndar
     both = lungs[0] | lungs[1]
     near_lungs = gaussian_filter(both.astype(np.float32), 3.0)
     heart = xray.heart_shadow(rng, thorax)
-    absorption = xray.body(rng, thorax)
     air, rim = xray.lung_air(rng, thorax, outlines, heart)
-    absorption -= rng.uniform(0.7, 0.95) * air
+    # the lungs replace part of the chest's thickness with air, never all of it: a lung field is never black
+    absorption = xray.body(rng, thorax) * (1 - rng.uniform(0.8, 0.95) * np.clip(air, 0, 1))
     absorption += rng.uniform(0.15, 0.35) * rim
     # the heart's lower part lies behind the abdomen, as dense as it: the denser of the two shows
     absorption += np.maximum(xray.mediastinum_and_heart(rng, thorax, heart),

@@ -297,9 +297,9 @@ def expose(rng: np.random.Generator, absorption: np.ndarray, marks: np.ndarray) 
     """From absorption to a processed 8-bit-ready radiograph in [0, 1]: a random exposure window and gamma, edge
     enhancement, blur, grain and quantum noise, and a tilt of brightness across the film (the heel effect)."""
     film = 1 - np.exp(-rng.uniform(0.7, 1.3) * np.clip(absorption, 0, None))   # bright where much was absorbed
-    low = np.percentile(film, rng.uniform(0.5, 3.0))
     high = np.percentile(film, rng.uniform(99.0, 99.9)) * rng.uniform(0.97, 1.1)
-    image = np.clip((film - low) / (high - low), 0, 1) ** rng.uniform(0.85, 1.25)
+    low = high * rng.uniform(0.0, 0.04)                     # the window starts at bare plate, not at the lungs
+    image = np.clip((film - low) / (high - low), 0, 1) ** rng.uniform(1.05, 1.5)
     if rng.random() < 0.7:
         sigma = rng.uniform(2.0, 8.0)
         image = image + rng.uniform(0.2, 1.0) * (image - gaussian_filter(image, sigma))
