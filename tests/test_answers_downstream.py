@@ -22,7 +22,7 @@ import pytest
 from nbclient import NotebookClient
 
 from grading_helpers import REPO_ROOT, grade_id, is_solution, is_test, read
-from nbgrader_course import find_assignments  # noqa: E402 - tools/ is on sys.path via grading_helpers
+from course_lib.instructor.course import find_assignments
 
 NOTEBOOKS = find_assignments(REPO_ROOT / "solutions")
 MECHANISMS = ("yours_or_reference", "assemble")  # course_lib.grading.feedback: how a later cell picks whose code runs
