@@ -16,6 +16,8 @@ VENV_FLAGS ?=
 LAB_ARGS ?=
 # one notebook (its assignment name) for `make release` and `make check`; empty: every notebook
 NOTEBOOK ?=
+# more pytest options for `make check`, e.g. CHECK_ARGS="-x --no-roundtrip"
+CHECK_ARGS ?=
 
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.course-installed
@@ -60,7 +62,7 @@ release: $(INSTALLED)
 
 check: $(INSTALLED)
 	@test -n "$(NOTEBOOK)" || { echo "make check NOTEBOOK=<name>, e.g. make check NOTEBOOK=01_data_transforms"; exit 2; }
-	$(PY) tools/check_notebook.py $(NOTEBOOK)
+	$(PY) tools/check_notebook.py $(NOTEBOOK) $(CHECK_ARGS)
 
 data: $(INSTALLED)
 	$(PY) -m course_lib data download

@@ -125,6 +125,8 @@ def test_release_prunes_stale_assignments_and_keeps_other_files(regenerated):
 
 
 def test_a_release_keeps_lab_checkpoints_and_refuses_to_replace_typed_answers(tmp_path):
+    if not selected(["00_fixture"]):
+        pytest.skip("one notebook selected (COURSE_NOTEBOOK): the release machinery is tested on the fixture")
     out = tmp_path / "release"
     generate_release(FIXTURE_SOLUTIONS, out)
     name = find_assignments(FIXTURE_SOLUTIONS)[0]

@@ -20,6 +20,7 @@ that notebook alone and skip the fixture):
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,11 +33,17 @@ ALWAYS = ["tests/test_points_agree.py", "tests/test_grading_feedback.py", "tests
 ROUND_TRIP = "tests/test_grading_roundtrip.py"
 
 
+def names_module(source: str, module: str) -> bool:
+    """Whether ``source`` imports ``module`` (``course_lib.grading.transforms``), in either form."""
+    package, _, name = module.rpartition(".")
+    return bool(re.search(rf"\b{re.escape(module)}\b|from {re.escape(package)} import [^\n]*\b{name}\b", source))
+
+
 def grading_tests(notebook: str, root: Path) -> list[str]:
-    """The tests/test_grading_*.py files that name one of ``notebook``'s checker modules."""
+    """The tests/test_grading_*.py files that import one of ``notebook``'s checker modules."""
     modules = checker_modules(notebook)
     return [str(path.relative_to(root)) for path in sorted((root / "tests").glob("test_grading_*.py"))
-            if path.name != Path(ROUND_TRIP).name and any(module in path.read_text(encoding="utf-8")
+            if path.name != Path(ROUND_TRIP).name and any(names_module(path.read_text(encoding="utf-8"), module)
                                                           for module in modules)]
 
 
