@@ -133,8 +133,8 @@ def _run_workers(template: CourseDir, scratch: Path, out_dir: Path, submitted_di
     bar = tqdm(total=sum(len({a for s in share for a in submissions[s]}) for share in shares),
                desc=f"grading {len(submissions)} students ({total} notebooks, {len(shares)} workers)", unit="step",
                disable=not options["progress"])
-    crew = [Worker(k, template, scratch, out_dir, max(1, cores // len(shares)), options["timeout"])
-            for k in range(len(shares))]
+    crew = [Worker(k, template, scratch, out_dir, max(1, cores // len(shares)), options["timeout"],
+                   options["all_cells"]) for k in range(len(shares))]
     with ThreadPoolExecutor(max_workers=len(shares)) as pool:
         futures = [pool.submit(_grade_share, worker, submitted_dir, share, submissions, options["feedback"],
                                lambda: bar.update(1)) for worker, share in zip(crew, shares)]
@@ -146,14 +146,16 @@ def _run_workers(template: CourseDir, scratch: Path, out_dir: Path, submitted_di
 def grade_class(submitted_dir: Path, out_dir: Path, *, solutions_dir: Path | None = None,
                 workers: int | None = None, timeout: float | None = None, feedback: bool = True,
                 progress: bool = True, course: CourseDir | None = None, shard: tuple[int, int] | None = None,
-                record_in: Path | None = None) -> ClassReport:
+                record_in: Path | None = None, all_cells: bool = False) -> ClassReport:
     """Autograde every submission under ``submitted_dir`` (or shard K of N) with ``workers`` parallel nbgrader runs.
 
     ``timeout`` overrides the per-cell limit of nbgrader_config.py. ``course`` reuses a course directory whose
     assignments are already generated; otherwise one is built from ``solutions_dir`` (default: the checkout's).
-    ``record_in``: the course directory whose gradebook (the one formgrader shows) receives the class. Returns a
-    ClassReport: ``statuses`` has every notebook's status, ``failures`` names the notebooks that could not be
-    graded. Ten parameters: the class, where results go, and the eight choices an instructor makes, keyword-only.
+    ``record_in``: the course directory whose gradebook (the one formgrader shows) receives the class.
+    ``all_cells`` runs every demonstration cell too (by default those no graded cell needs are skipped:
+    ``grading_path``; the grades are the same). Returns a ClassReport: ``statuses`` has every notebook's status,
+    ``failures`` names the notebooks that could not be graded. Eleven parameters: the class, where results go, and
+    the nine choices an instructor makes, keyword-only.
     """
     start = time.perf_counter()
     submitted_dir, out_dir = Path(submitted_dir).resolve(), Path(out_dir).resolve()
@@ -171,7 +173,7 @@ def grade_class(submitted_dir: Path, out_dir: Path, *, solutions_dir: Path | Non
     (out_dir / "logs").mkdir(parents=True, exist_ok=True)
     report = ClassReport(out_dir, out_dir / "grades.csv", out_dir / "cell_grades.csv", 0.0, 0)
     options = {"workers": max(1, min(workers or os.cpu_count() or 1, len(submissions))), "timeout": timeout,
-               "feedback": feedback, "progress": progress}
+               "feedback": feedback, "progress": progress, "all_cells": all_cells}
     with tempfile.TemporaryDirectory(prefix="cfcm-grade-") as scratch:
         template = course or CourseDir.create(Path(scratch) / "template", solutions_dir, names)
         if course is None:

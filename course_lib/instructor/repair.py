@@ -141,9 +141,10 @@ def as_graded(notebook, source: Path):
     return graded
 
 
-def hanging_cell(notebook, folder: Path, timeout: float) -> int | None:
-    """Run ``notebook`` as the autograder would (``NBGRADER_EXECUTION``, ``timeout`` per cell); the index of the
-    cell that timed out without answering the interrupt or killed the kernel, or None when every cell ended."""
+def hanging_cell(notebook, folder: Path, timeout: float, env: dict[str, str] | None = None) -> int | None:
+    """Run ``notebook`` as the autograder would (``NBGRADER_EXECUTION``, ``timeout`` per cell, the kernel in
+    ``env``: the grading course's, default this process's); the index of the cell that timed out without answering
+    the interrupt or killed the kernel, or None when every cell ended."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -156,7 +157,7 @@ def hanging_cell(notebook, folder: Path, timeout: float) -> int | None:
                             shutdown_kernel="immediate", resources={"metadata": {"path": str(folder)}},
                             on_cell_execute=lambda cell, cell_index: running.append(cell_index))
     try:
-        client.execute(env=dict(os.environ, NBGRADER_EXECUTION="autograde"))  # env: for the kernel it starts
+        client.execute(env=dict(env or os.environ, NBGRADER_EXECUTION="autograde"))  # for the kernel it starts
     except (CellTimeoutError, DeadKernelError, RuntimeError):
         return running[-1] if running else None
     return None

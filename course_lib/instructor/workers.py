@@ -9,6 +9,7 @@ and ``generate_feedback``. Around nbgrader it makes sure that no notebook is los
 * a notebook that nbgrader gives up on because one cell hung past the time limit (ignoring the interrupt) or killed
   the kernel is graded again with the answer responsible replaced by one that raises ``TimeoutError``, so only
   that exercise scores zero (at most ``MAX_RETRIES`` times);
+* the demonstration cells no graded cell needs are not run (``grading_path``; ``all_cells`` runs them all);
 * every notebook ends with a status (``status.NotebookStatus``), and a notebook that could not be graded gets a
   feedback page saying why.
 """
@@ -26,6 +27,7 @@ import nbformat
 
 from course_lib.instructor.course import RELEASE_DIRNAME, CourseDir
 from course_lib.instructor.diagnoses import Failure, failures
+from course_lib.instructor.grading_path import startup_file, write_skip_list
 from course_lib.instructor.repair import as_graded, hanging_cell, one_line, repair_submission, stop_cell
 from course_lib.instructor.status import NotebookStatus
 
@@ -55,9 +57,12 @@ class Worker:
     """One worker's course clone and log, grading its share of students assignment by assignment."""
 
     def __init__(self, index: int, template: CourseDir, scratch: Path, out_dir: Path, threads: int,
-                 timeout: float | None) -> None:
+                 timeout: float | None, all_cells: bool = False) -> None:
         self.index = index
         self.course = template.clone(scratch / f"worker-{index}", threads=threads)
+        self.all_cells = all_cells
+        if not all_cells:  # every kernel of this clone's nbgrader skips the cells its notebook's list names
+            startup_file(Path(self.course.env["IPYTHONDIR"]))
         self.out_dir = out_dir
         self.timeout = timeout
         self.options = [f"--Execute.timeout={int(timeout)}"] if timeout else []
@@ -100,6 +105,10 @@ class Worker:
             self.problems[(student, assignment)] = repair.problem or "it could not be read"
             return False
         nbformat.write(repair.notebook, target / f"{assignment}.ipynb")
+        if not self.all_cells:
+            source = self.course.root / "solutions" / assignment / f"{assignment}.ipynb"
+            skipped = write_skip_list(self.course.root, student, assignment, as_graded(repair.notebook, source))
+            self.log.write(f"grading path {student}/{assignment}: {len(skipped)} demonstration cells not run\n")
         for change in repair.changes:
             self.log.write(f"repair {student}/{assignment}: {change}\n")
         return True
@@ -125,7 +134,7 @@ class Worker:
                 break
             path = self.submitted(student, assignment)
             notebook = nbformat.read(path, as_version=4)
-            index = hanging_cell(as_graded(notebook, source), path.parent, timeout)
+            index = hanging_cell(as_graded(notebook, source), path.parent, timeout, self.course.env)
             killed = re.search(r"DeadKernel|Kernel died|ZMQError", reason)
             change = stop_cell(notebook, index, timeout, "stopped the kernel" if killed else
                                f"ran past {timeout:g} s") if index is not None else None
