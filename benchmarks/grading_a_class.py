@@ -231,8 +231,11 @@ def grade_once(submitted: Path, out: Path, workers: int, path: str, arguments) -
         changed = STUDENTS[student][0] or ASSIGNMENTS[0]
         verdicts.append([workers, path, student, f"{received:g}", f"{due:g}", "yes" if received == due else "NO",
                          f"{awaiting:g}", statuses.get((student, changed), "missing")[:70]])
+    steps = {name: sum(step.seconds for step in report.steps if step.step == name) for name in ("autograde",
+                                                                                                "generate_feedback")}
     row = [workers, path, len(arguments.students), f"{wall:.0f}", f"{wall / len(arguments.students):.1f}",
-           f"{right}/{len(arguments.students)}", len(report.not_graded), f"{load:.1f}"]
+           f"{steps['autograde']:.0f}", f"{steps['generate_feedback']:.0f}", f"{right}/{len(arguments.students)}",
+           len(report.not_graded), f"{load:.1f}"]
     return row, verdicts, graded_cells(cells)
 
 
@@ -260,10 +263,11 @@ def main() -> None:
                                                                  workers, path, arguments)
                 rows.append(row)
                 verdicts += verdict
-                print(f"  {workers} worker(s), {path} cells: {row[3]} s", flush=True)
+                print(f"  {workers} worker(s), {path} cells: {row[3]} s, load {os.getloadavg()[0]:.1f} after",
+                      flush=True)
     print(f"{len(ASSIGNMENTS)} notebooks per student, --timeout {arguments.timeout}, grade_class.py as the README runs it")
-    print(table(["workers", "cells run", "students", "wall s", "s per student", "graded right", "not graded",
-                 "load before"], rows))
+    print(table(["workers", "cells run", "students", "wall s", "s per student", "autograde s (all workers)",
+                 "feedback s (all workers)", "graded right", "not graded", "load before"], rows))
     print(table(["workers", "cells run", "student", "points", "deserved", "right", "awaiting manual",
                  "status of the changed notebook"], verdicts))
     first = next(iter(graded.values()))

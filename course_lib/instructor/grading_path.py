@@ -9,9 +9,13 @@ runs it (hidden tests put back) which code cells the graded ones need:
 * a demonstration cell is run when it defines a name (an assignment, import, function or class at its top level)
   that a cell being run reads, at its top level or inside its functions; the names it reads are then needed in
   turn, so an answer that uses the notebook's imports or a helper of a demonstration still finds them;
-* a cell the analysis cannot read (IPython magics, a syntax error) turns the pruning off for that notebook.
+* in a demonstration cell that runs, an import of names nothing running reads is left out (notebook 2's imports
+  cell loads matplotlib and the trainer for figures that are not drawn);
+* a cell the analysis cannot read (IPython magics, a syntax error) or one that imports ``*`` turns the pruning off
+  for that notebook.
 
-The others are written, by the hash of their source, in ``<course>/.grading-path/<student>/<assignment>.json``.
+The others (and the trimmed cells' code) are written, by the hash of their source, in
+``<course>/.grading-path/<student>/<assignment>.json``.
 ``kernel_hook`` (run at kernel start by an IPython startup file in the worker's own IPython folder, so only class
 grading's kernels have it) reads that list for the notebook it is running (the kernel's working folder is
 ``<course>/autograded|submitted/<student>/<assignment>``) and replaces each listed cell's code, as the cell is run,
@@ -32,7 +36,7 @@ import json
 import symtable
 from pathlib import Path
 
-__all__ = ["cells_to_skip", "write_skip_list", "startup_file", "kernel_hook", "SKIP_FOLDER", "NOTE"]
+__all__ = ["cells_to_skip", "trimmed_imports", "write_skip_list", "startup_file", "kernel_hook", "SKIP_FOLDER", "NOTE"]
 
 SKIP_FOLDER = ".grading-path"
 NOTE = "(demonstration: not run while the class was graded; no graded cell uses what it computes)"
@@ -145,32 +149,79 @@ def _role(cell) -> str:
     return "graded" if meta.get("solution") or meta.get("grade") else "demonstration"
 
 
-def cells_to_skip(notebook) -> list[int]:
-    """The indices of the demonstration cells no graded cell needs (see the module docstring); [] when a code cell
-    cannot be read."""
-    code = [i for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
-    names = {i: cell_names(notebook.cells[i].source) for i in code}
-    if any(found is None for found in names.values()):
-        return []
-    run = {i for i in code if _role(notebook.cells[i]) == "graded"}
+def _needed(notebook, names: dict[int, tuple[set[str], set[str]]]) -> tuple[set[int], set[str]]:
+    """(the code cells that run, every name they read): the graded cells, and the demonstrations that define a name
+    a running cell reads, until nothing more is needed."""
+    run = {i for i in names if _role(notebook.cells[i]) == "graded"}
     needed = set().union(*(names[i][0] for i in run)) if run else set()
     grew = True
     while grew:
         grew = False
-        for i in code:
+        for i in names:
             if i not in run and names[i][1] & needed:
                 run.add(i)
                 needed |= names[i][0]
                 grew = True
-    return [i for i in code if i not in run and notebook.cells[i].source.strip()]
+    return run, needed
+
+
+def _readable(notebook) -> dict[int, tuple[set[str], set[str]]] | None:
+    """The names of every code cell, or None when one cannot be read or imports ``*`` (defines names unseen)."""
+    names = {}
+    for i, cell in enumerate(notebook.cells):
+        if cell.cell_type == "code":
+            found = cell_names(cell.source)
+            if found is None or "*" in found[1]:
+                return None
+            names[i] = found
+    return names
+
+
+def cells_to_skip(notebook) -> list[int]:
+    """The indices of the demonstration cells no graded cell needs (see the module docstring); [] when a code cell
+    cannot be read."""
+    names = _readable(notebook)
+    if names is None:
+        return []
+    run, _ = _needed(notebook, names)
+    return [i for i in names if i not in run and notebook.cells[i].source.strip()]
+
+
+def trimmed_imports(notebook) -> dict[int, str]:
+    """{index: its source without them} for the demonstration cells that run but import names nothing running
+    reads (notebook 2's imports cell loads matplotlib for figures that are not drawn while grading)."""
+    names = _readable(notebook)
+    if names is None:
+        return {}
+    run, needed = _needed(notebook, names)
+    trimmed = {}
+    for i in sorted(run):
+        if _role(notebook.cells[i]) == "graded":
+            continue
+        lines = notebook.cells[i].source.split("\n")
+        body = ast.parse(notebook.cells[i].source).body
+        imports = [node for node in body if isinstance(node, (ast.Import, ast.ImportFrom))]
+        read_here = set(needed)  # and what the rest of this cell reads, which runs
+        for node in body:
+            if node not in imports:
+                read_here |= cell_names(ast.unparse(node))[0]
+        unused = [node for node in imports if not {a.asname or a.name.split(".")[0] for a in node.names} & read_here]
+        for node in reversed(unused):
+            del lines[node.lineno - 1:node.end_lineno]
+        if unused:
+            trimmed[i] = "\n".join(lines)
+    return trimmed
 
 
 def write_skip_list(course_root: Path, student: str, assignment: str, notebook) -> list[int]:
-    """Record the cells of ``notebook`` (as nbgrader runs it) that class grading skips; their indices."""
+    """Record the cells of ``notebook`` (as nbgrader runs it) that class grading skips, and the imports it leaves out
+    of the cells it runs; the indices of the cells skipped."""
     skipped = cells_to_skip(notebook)
+    listed = {"skip": sorted({_digest(notebook.cells[i].source) for i in skipped}),
+              "trim": {_digest(notebook.cells[i].source): source for i, source in trimmed_imports(notebook).items()}}
     path = Path(course_root) / SKIP_FOLDER / student / f"{assignment}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(sorted({_digest(notebook.cells[i].source) for i in skipped})), encoding="utf-8")
+    path.write_text(json.dumps(listed, indent=1), encoding="utf-8")
     return skipped
 
 
@@ -184,13 +235,17 @@ def startup_file(ipython_dir: Path) -> Path:
 
 def kernel_hook(folder: Path | None = None) -> bool:
     """In a grading kernel (working folder ``<course>/<step>/<student>/<assignment>``): replace the code of the
-    cells listed for this notebook by a note as they run. Whether a list was found."""
+    cells listed for this notebook by a note, and of the cells trimmed by their trimmed code, as they run. Whether a
+    list was found."""
     folder = Path(folder or Path.cwd()).resolve()
     listed = folder.parents[2] / SKIP_FOLDER / folder.parent.name / f"{folder.name}.json" \
         if len(folder.parents) > 2 else None
     if listed is None or not listed.is_file():
         return False
-    skip = frozenset(json.loads(listed.read_text(encoding="utf-8")))
+    listing = json.loads(listed.read_text(encoding="utf-8"))
+    if isinstance(listing, list):  # a list of cells to skip alone
+        listing = {"skip": listing, "trim": {}}
+    skip, trim = frozenset(listing["skip"]), listing["trim"]
     from IPython import get_ipython
 
     shell = get_ipython()
@@ -198,7 +253,10 @@ def kernel_hook(folder: Path | None = None) -> bool:
         return False
 
     def skip_demonstration(lines: list[str]) -> list[str]:
-        return [f"print({NOTE!r})\n"] if _digest("".join(lines)) in skip else lines
+        digest = _digest("".join(lines))
+        if digest in skip:
+            return [f"print({NOTE!r})\n"]
+        return trim[digest].splitlines(keepends=True) if digest in trim else lines
 
     shell.input_transformers_cleanup.insert(0, skip_demonstration)
     return True

@@ -141,6 +141,30 @@ def as_graded(notebook, source: Path):
     return graded
 
 
+PREVIEW = "Here is a preview of the cell contents:"  # nbclient's timeout message, which nbgrader logs
+
+
+def _preview(source: str) -> str:
+    """What nbclient's timeout message quotes of a cell (``CellTimeoutError.error_from_timeout_and_cell``)."""
+    lines = source.strip().split("\n")
+    return source.strip() if len(lines) < 11 else f"{lines[:5]}\n...\n{lines[-5:]}"
+
+
+def _lines(text: str) -> str:
+    return "\n".join(line.strip() for line in text.splitlines())
+
+
+def logged_cell(notebook, log: str) -> int | None:
+    """The cell that timed out, read from nbgrader's log of this notebook: the one code cell whose preview the
+    timeout message quotes, or None (no such message, or several cells match: ``hanging_cell`` then finds it)."""
+    if PREVIEW not in log:
+        return None
+    quoted = _lines(log[log.index(PREVIEW):])  # nbgrader's log indents the message
+    found = [index for index, cell in enumerate(notebook.cells)
+             if cell.cell_type == "code" and cell.source.strip() and _lines(_preview(cell.source)) in quoted]
+    return found[0] if len(found) == 1 else None
+
+
 def hanging_cell(notebook, folder: Path, timeout: float, env: dict[str, str] | None = None) -> int | None:
     """Run ``notebook`` as the autograder would (``NBGRADER_EXECUTION``, ``timeout`` per cell, the kernel in
     ``env``: the grading course's, default this process's); the index of the cell that timed out without answering

@@ -28,7 +28,8 @@ import nbformat
 from course_lib.instructor.course import RELEASE_DIRNAME, CourseDir
 from course_lib.instructor.diagnoses import Failure, failures
 from course_lib.instructor.grading_path import startup_file, write_skip_list
-from course_lib.instructor.repair import as_graded, hanging_cell, one_line, repair_submission, stop_cell
+from course_lib.instructor.repair import (as_graded, hanging_cell, logged_cell, one_line, repair_submission,
+                                         stop_cell)
 from course_lib.instructor.status import NotebookStatus
 
 __all__ = ["Worker", "StepTime", "DEFAULT_TIMEOUT", "MAX_RETRIES"]
@@ -122,10 +123,11 @@ class Worker:
         """Autograde ``students`` on ``assignment``; retry, per student, what hung or killed the kernel."""
         done = self.nbgrader("autograde", assignment, len(students), "autograde", assignment, "--force", *self.options)
         for student, reason in self.failed_students(done.stdout + done.stderr, assignment).items():
-            self.retry(student, assignment, reason)
+            self.retry(student, assignment, reason, done.stdout + done.stderr)
 
-    def retry(self, student: str, assignment: str, reason: str) -> None:
-        """Stop the answer that hung (up to MAX_RETRIES times) and grade again; else mark it not graded."""
+    def retry(self, student: str, assignment: str, reason: str, output: str) -> None:
+        """Stop the answer that hung (up to MAX_RETRIES times) and grade again; else mark it not graded. The cell
+        that hung is read from nbgrader's ``output`` when it quotes it, else found by running the notebook again."""
         key = (student, assignment)
         source = self.course.root / "solutions" / assignment / f"{assignment}.ipynb"
         timeout = self.timeout or DEFAULT_TIMEOUT
@@ -134,7 +136,10 @@ class Worker:
                 break
             path = self.submitted(student, assignment)
             notebook = nbformat.read(path, as_version=4)
-            index = hanging_cell(as_graded(notebook, source), path.parent, timeout, self.course.env)
+            graded = as_graded(notebook, source)
+            index = logged_cell(graded, _error_block(output, student, assignment))
+            if index is None:
+                index = hanging_cell(graded, path.parent, timeout, self.course.env)
             killed = re.search(r"DeadKernel|Kernel died|ZMQError", reason)
             change = stop_cell(notebook, index, timeout, "stopped the kernel" if killed else
                                f"ran past {timeout:g} s") if index is not None else None
@@ -145,7 +150,8 @@ class Worker:
             nbformat.write(notebook, path)
             done = self.nbgrader("autograde", assignment, 1, "autograde", assignment, "--student", student, "--force",
                                  *self.options)
-            failed = self.failed_students(done.stdout + done.stderr, assignment)
+            output = done.stdout + done.stderr
+            failed = self.failed_students(output, assignment)
             if student not in failed:
                 return
             reason = failed[student]
@@ -176,13 +182,19 @@ class Worker:
         return found
 
 
-def _error_line(output: str, student: str, assignment: str) -> str:
-    """The last line of the traceback nbgrader logged for this student's assignment."""
+def _error_block(output: str, student: str, assignment: str) -> str:
+    """What nbgrader logged after the error on this student's assignment ("" when it logged none)."""
     marker = "There was an error processing assignment: "
     blocks = [block for block in output.split(marker)[1:] if f"/{student}/{assignment}" in block.splitlines()[0]]
-    if not blocks:
+    return blocks[0] if blocks else ""
+
+
+def _error_line(output: str, student: str, assignment: str) -> str:
+    """The last line of the traceback nbgrader logged for this student's assignment."""
+    block = _error_block(output, student, assignment)
+    if not block:
         return "nbgrader reported an error (see the log)"
-    lines = [line.strip() for line in blocks[0].splitlines()[1:] if line.strip() and not line.startswith("[")]
+    lines = [line.strip() for line in block.splitlines()[1:] if line.strip() and not line.startswith("[")]
     errors = [line for line in lines if re.match(r"^[\w.]+(Error|Exception|Interrupt)\b", line)]
     return one_line(errors[-1] if errors else (lines[-1] if lines else "unknown error"))
 
