@@ -89,13 +89,14 @@ def _deal(students: list[str], workers: int) -> list[list[str]]:
 
 def _grade_share(worker: Worker, submitted_dir: Path, share: list[str], submissions: dict[str, list[str]],
                  feedback: bool, tick: Callable[[], object]) -> Worker:
-    """One worker's whole job: prepare, autograde (with retries), feedback."""
-    for assignment in sorted({name for student in share for name in submissions[student]}):
-        students = [s for s in share if assignment in submissions[s]]
-        gradable = [s for s in students if worker.prepare(submitted_dir, s, assignment)]
-        if gradable:
-            worker.grade(assignment, gradable)
-        worker.feedback(assignment, students, feedback)
+    """One worker's whole job: prepare every submission, autograde them all in one nbgrader run (with retries) and
+    write their feedback in one more: an nbgrader run costs seconds to start, as much as a notebook to grade."""
+    assignments = sorted({name for student in share for name in submissions[student]})
+    students = {assignment: [s for s in share if assignment in submissions[s]] for assignment in assignments}
+    worker.grade({assignment: [s for s in names if worker.prepare(submitted_dir, s, assignment)]
+                  for assignment, names in students.items()})
+    worker.feedback(students, feedback)
+    for _ in assignments:
         tick()
     return worker
 
@@ -176,9 +177,8 @@ def grade_class(submitted_dir: Path, out_dir: Path, *, solutions_dir: Path | Non
                "feedback": feedback, "progress": progress, "all_cells": all_cells}
     with tempfile.TemporaryDirectory(prefix="cfcm-grade-") as scratch:
         template = course or CourseDir.create(Path(scratch) / "template", solutions_dir, names)
-        if course is None:
-            for name in names:
-                template.generate(name)
+        if course is None:  # every assignment in one nbgrader run: each run costs seconds to start
+            template.run("generate_assignment", "*" if len(names) > 1 else names[0], "--force")
         crew = _run_workers(template, Path(scratch), out_dir, submitted_dir, submissions, options)
         shutil.copy2(template.root / GRADEBOOK, out_dir / GRADEBOOK)
         remove_submissions(gradebook_url(out_dir))

@@ -119,11 +119,17 @@ class Worker:
         return {match["student"]: _error_line(output, match["student"], assignment)
                 for match in FAILED.finditer(output) if match["assignment"] == assignment}
 
-    def grade(self, assignment: str, students: list[str]) -> None:
-        """Autograde ``students`` on ``assignment``; retry, per student, what hung or killed the kernel."""
-        done = self.nbgrader("autograde", assignment, len(students), "autograde", assignment, "--force", *self.options)
-        for student, reason in self.failed_students(done.stdout + done.stderr, assignment).items():
-            self.retry(student, assignment, reason, done.stdout + done.stderr)
+    def grade(self, students: dict[str, list[str]]) -> None:
+        """Autograde ``students`` ({assignment: students}) in one nbgrader run; retry, per notebook, what hung or
+        killed the kernel."""
+        names = [assignment for assignment, who in students.items() if who]
+        if not names:
+            return
+        done = self.nbgrader("autograde", "*" if len(names) > 1 else names[0], sum(map(len, students.values())),
+                             "autograde", "*" if len(names) > 1 else names[0], "--force", *self.options)
+        for assignment in names:
+            for student, reason in self.failed_students(done.stdout + done.stderr, assignment).items():
+                self.retry(student, assignment, reason, done.stdout + done.stderr)
 
     def retry(self, student: str, assignment: str, reason: str, output: str) -> None:
         """Stop the answer that hung (up to MAX_RETRIES times) and grade again; else mark it not graded. The cell
@@ -158,15 +164,20 @@ class Worker:
         self.problems[key] = f"nbgrader stopped on it ({reason})"
         self.failures.append(f"{student}/{assignment}: not graded: {reason} (see {self.log.name})")
 
-    def feedback(self, assignment: str, students: list[str], enabled: bool) -> None:
-        graded = [s for s in students if self.autograded(s, assignment).is_file()]
+    def feedback(self, students: dict[str, list[str]], enabled: bool) -> None:
+        """Feedback pages for ``students`` ({assignment: students}): nbgrader's for the graded notebooks, in one
+        run, and one saying why for each notebook that could not be graded."""
+        graded = [(s, a) for a, who in students.items() for s in who if self.autograded(s, a).is_file()]
         if enabled and graded:
-            self.nbgrader("generate_feedback", assignment, len(graded), "generate_feedback", assignment, "--force")
-        for student in students:
-            status = self.statuses[(student, assignment)]
-            if not status.graded:
-                _not_graded_page(self.out_dir / "feedback" / student / assignment / f"{assignment}.html", student,
-                                 assignment, status)
+            names = sorted({a for _, a in graded})
+            target = "*" if len(names) > 1 else names[0]
+            self.nbgrader("generate_feedback", target, len(graded), "generate_feedback", target, "--force")
+        for assignment, who in students.items():
+            for student in who:
+                status = self.statuses[(student, assignment)]
+                if not status.graded:
+                    _not_graded_page(self.out_dir / "feedback" / student / assignment / f"{assignment}.html",
+                                     student, assignment, status)
 
     def finish(self) -> dict[tuple[str, str, str], Failure]:
         """Copy the graded notebooks and feedback pages out; the failures of every test cell, read from them."""
