@@ -16,7 +16,8 @@ prints the wall seconds, the seconds per student, and per student the points aga
 
     python benchmarks/grading_a_class.py [--workers 1 2] [--paths all grading] [--timeout 40] [--students ...]
 
-``--paths all grading`` grades the class twice per worker count, every cell run (as before) and on the grading path
+``--baseline CHECKOUT`` first grades the class with another checkout's code (a clone of main: before a change and
+after it in one run). ``--paths all grading`` grades the class twice per worker count, every cell run (as before) and on the grading path
 (``grade_class``'s default: the demonstration cells no graded cell needs skipped), and says whether any graded
 cell's score, grading or failure differs between the runs.
 
@@ -35,6 +36,8 @@ import copy
 import csv
 import os
 import re
+import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -47,7 +50,7 @@ from course_lib.instructor.class_grading import grade_class
 from course_lib.instructor.grading_path import startup_file, write_skip_list
 from course_lib.instructor.repair import as_graded
 from course_lib.instructor.status import CellState
-from course_lib.settings import repository_root
+from course_lib.settings import data_root, repository_root
 
 REPO_ROOT = repository_root()
 
@@ -239,6 +242,33 @@ def grade_once(submitted: Path, out: Path, workers: int, path: str, arguments) -
     return row, verdicts, graded_cells(cells)
 
 
+# Runs another checkout's copy of this script with that checkout's course_lib (this venv's editable install of
+# this checkout is taken off the import path): the code before a change, graded in the same run as the code after.
+BASELINE = ("import runpy, sys\n"
+            "sys.meta_path[:] = [f for f in sys.meta_path if not type(f).__module__.startswith('__editable__')]\n"
+            "root = sys.argv.pop(1)\nsys.path[:0] = [root, root + '/benchmarks']\n"
+            "sys.argv[0] = root + '/benchmarks/grading_a_class.py'\nrunpy.run_path(sys.argv[0], run_name='__main__')\n")
+
+
+def baseline(checkout: Path, workers: int, arguments) -> tuple[list, dict]:
+    """Grade the same class with ``checkout``'s code (its script, its class grading): (the summary row, the graded
+    cells). The kernels import this checkout's course_lib below the instructor's layer, the same code in both when
+    the change is in ``course_lib/instructor``."""
+    out = arguments.out / f"baseline-{workers}"
+    load = os.getloadavg()[0]
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", BASELINE, str(checkout), "--workers", str(workers), "--timeout",
+                           str(arguments.timeout), "--students", *arguments.students, "--out", str(out)],
+                          capture_output=True, text=True, env=dict(os.environ, CFCM_DATA_ROOT=str(data_root())))
+    wall = time.perf_counter() - start
+    print(done.stdout)
+    cells = list(csv.DictReader((out / f"workers-{workers}" / "cell_grades.csv").open()))
+    right = sum(deserved(cells, student)[0] == deserved(cells, student)[1] for student in arguments.students)
+    row = [workers, f"baseline {checkout.name}", len(arguments.students), f"{wall:.0f}",
+           f"{wall / len(arguments.students):.1f}", "", "", f"{right}/{len(arguments.students)}", "", f"{load:.1f}"]
+    return row, graded_cells(cells)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
@@ -247,6 +277,8 @@ def main() -> None:
     parser.add_argument("--paths", nargs="+", default=["grading"], choices=list(PATHS),
                         help="'all': every cell run, as before; 'grading': the demonstrations no graded cell needs "
                              "skipped (the default). Both: before and after in one run, and their grades compared")
+    parser.add_argument("--baseline", type=Path, default=None, metavar="CHECKOUT",
+                        help="first grade the class with another checkout's code (e.g. a clone of main), same run")
     parser.add_argument("--out", type=Path, default=REPO_ROOT / "build" / "grade_class")
     parser.add_argument("--profile", action="store_true", help="time each notebook's cells by kind instead")
     parser.add_argument("--repeat", type=int, default=1, help="with --profile: runs per notebook (the fastest shown)")
@@ -258,6 +290,10 @@ def main() -> None:
         submitted = Path(scratch) / "submitted"
         make_class(submitted, arguments.students)
         for workers in arguments.workers:
+            if arguments.baseline is not None:
+                row, graded[workers, "baseline"] = baseline(arguments.baseline.resolve(), workers, arguments)
+                rows.append(row)
+                print(f"  {workers} worker(s), baseline: {row[3]} s, load {os.getloadavg()[0]:.1f} after", flush=True)
             for path in arguments.paths:
                 row, verdict, graded[workers, path] = grade_once(submitted, arguments.out / f"workers-{workers}-{path}",
                                                                  workers, path, arguments)
