@@ -3,10 +3,12 @@ instructor's gradebook.
 
 One course directory is built with the release and a gradebook (``generate_assignment`` of every assignment), cloned
 once per worker; the students are dealt out to the workers (``workers.Worker``), each grading its share with the
-real nbgrader. Their gradebooks are then joined into the class's own (``OUT/gradebook.db``) and, unless told
-otherwise, copied into the instructor's (``gradebook.register``, ``gradebook.copy_submissions``), the one formgrader
-shows, together with the graded notebooks and feedback pages: the written answers are then graded by hand there,
-and ``tools/gradebook.py export`` turns both into final grades. Written in OUT:
+real nbgrader, in one run for all its notebooks and one for their feedback (a run costs seconds to start); the
+demonstration cells no graded cell needs are not run (``grading_path``). Their gradebooks are then joined into the
+class's own (``OUT/gradebook.db``) and, unless told otherwise, copied into the instructor's (``gradebook.register``,
+``gradebook.copy_submissions``), the one formgrader shows, together with the graded notebooks and feedback pages: the
+written answers are then graded by hand there, and ``tools/gradebook.py export`` turns both into final grades.
+Written in OUT:
 
     grades.csv            one row per student and notebook: score, status, points awaiting a hand grade
     cell_grades.csv       one row per student and graded cell: score, how it was graded, why a test failed
