@@ -103,3 +103,10 @@ def test_imports_nothing_running_reads_are_left_out_of_the_cells_that_run():
     assert trimmed_imports(notebook) == {
         0: "import matplotlib.pyplot as plt\nimport numpy as np\nfrom os import path\nscale = path.sep\nplt.close('all')",
         1: "LIMIT = 3"}, "what the rest of a cell reads stays: plt and path"
+
+
+def test_an_answer_pasted_from_a_demonstration_runs(tmp_path):
+    notebook = new_notebook(cells=[demo("print('a figure')"), graded("print('a figure')", "answer"),
+                                   graded("check()", "test", test=True), demo("from grader import check")])
+    assert cells_to_skip(notebook) == [0]
+    assert write_skip_list(tmp_path, "someone", "nb", notebook) == [], "same source as the answer: it runs"

@@ -216,9 +216,15 @@ def trimmed_imports(notebook) -> dict[int, str]:
 def write_skip_list(course_root: Path, student: str, assignment: str, notebook) -> list[int]:
     """Record the cells of ``notebook`` (as nbgrader runs it) that class grading skips, and the imports it leaves out
     of the cells it runs; the indices of the cells skipped."""
-    skipped = cells_to_skip(notebook)
-    listed = {"skip": sorted({_digest(notebook.cells[i].source) for i in skipped}),
-              "trim": {_digest(notebook.cells[i].source): source for i, source in trimmed_imports(notebook).items()}}
+    skipped, trimmed = cells_to_skip(notebook), trimmed_imports(notebook)
+    digests = {i: _digest(cell.source) for i, cell in enumerate(notebook.cells) if cell.cell_type == "code"}
+    # a cell is known by its source only: one that another cell repeats (an answer pasted from a demonstration)
+    # runs as written
+    skip = {digests[i] for i in skipped} - {d for i, d in digests.items() if i not in skipped}
+    trim = {digests[i]: source for i, source in trimmed.items()
+            if [d for j, d in digests.items() if d == digests[i]] == [digests[i]]}
+    skipped = [i for i in skipped if digests[i] in skip]
+    listed = {"skip": sorted(skip), "trim": trim}
     path = Path(course_root) / SKIP_FOLDER / student / f"{assignment}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(listed, indent=1), encoding="utf-8")
