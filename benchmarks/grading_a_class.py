@@ -212,10 +212,12 @@ def profile(repeat: int, paths: list[str]) -> None:
 PATHS = {"all": True, "grading": False}  # --paths: every cell run (as before), or the grading path (all_cells=False)
 
 
-def graded_cells(cells: list[dict]) -> dict[tuple[str, str, str], tuple[str, ...]]:
-    """{(student, assignment, grade id): (score, how it was graded, why it failed)}: what must not depend on the path."""
+def graded_cells(cells: list[dict], root: Path = REPO_ROOT) -> dict[tuple[str, str, str], tuple[str, ...]]:
+    """{(student, assignment, grade id): (score, how it was graded, why it failed)}: what must not depend on the path
+    (a diagnosis that names a file of the checkout's course_lib says <checkout> instead of where it is)."""
     return {(r["student_id"], r["assignment"], r["grade_id"]): (r["score"], r["grading"], r["failure"], r["cause"],
-                                                                 r["diagnosis"]) for r in cells}
+                                                                 r["diagnosis"].replace(str(root), "<checkout>"))
+            for r in cells}
 
 
 def grade_once(submitted: Path, out: Path, workers: int, path: str, arguments) -> tuple[list, list, dict]:
@@ -266,7 +268,7 @@ def baseline(checkout: Path, workers: int, arguments) -> tuple[list, dict]:
     right = sum(deserved(cells, student)[0] == deserved(cells, student)[1] for student in arguments.students)
     row = [workers, f"baseline {checkout.name}", len(arguments.students), f"{wall:.0f}",
            f"{wall / len(arguments.students):.1f}", "", "", f"{right}/{len(arguments.students)}", "", f"{load:.1f}"]
-    return row, graded_cells(cells)
+    return row, graded_cells(cells, checkout)
 
 
 def main() -> None:
