@@ -3,10 +3,12 @@ instructor's gradebook.
 
 One course directory is built with the release and a gradebook (``generate_assignment`` of every assignment), cloned
 once per worker; the students are dealt out to the workers (``workers.Worker``), each grading its share with the
-real nbgrader. Their gradebooks are then joined into the class's own (``OUT/gradebook.db``) and, unless told
-otherwise, copied into the instructor's (``gradebook.register``, ``gradebook.copy_submissions``), the one formgrader
-shows, together with the graded notebooks and feedback pages: the written answers are then graded by hand there,
-and ``tools/gradebook.py export`` turns both into final grades. Written in OUT:
+real nbgrader, in one run for all its notebooks and one for their feedback (a run costs seconds to start); the
+demonstration cells no graded cell needs are not run (``grading_path``). Their gradebooks are then joined into the
+class's own (``OUT/gradebook.db``) and, unless told otherwise, copied into the instructor's (``gradebook.register``,
+``gradebook.copy_submissions``), the one formgrader shows, together with the graded notebooks and feedback pages: the
+written answers are then graded by hand there, and ``tools/gradebook.py export`` turns both into final grades.
+Written in OUT:
 
     grades.csv            one row per student and notebook: score, status, points awaiting a hand grade
     cell_grades.csv       one row per student and graded cell: score, how it was graded, why a test failed
@@ -89,13 +91,14 @@ def _deal(students: list[str], workers: int) -> list[list[str]]:
 
 def _grade_share(worker: Worker, submitted_dir: Path, share: list[str], submissions: dict[str, list[str]],
                  feedback: bool, tick: Callable[[], object]) -> Worker:
-    """One worker's whole job: prepare, autograde (with retries), feedback."""
-    for assignment in sorted({name for student in share for name in submissions[student]}):
-        students = [s for s in share if assignment in submissions[s]]
-        gradable = [s for s in students if worker.prepare(submitted_dir, s, assignment)]
-        if gradable:
-            worker.grade(assignment, gradable)
-        worker.feedback(assignment, students, feedback)
+    """One worker's whole job: prepare every submission, autograde them all in one nbgrader run (with retries) and
+    write their feedback in one more: an nbgrader run costs seconds to start, as much as a notebook to grade."""
+    assignments = sorted({name for student in share for name in submissions[student]})
+    students = {assignment: [s for s in share if assignment in submissions[s]] for assignment in assignments}
+    worker.grade({assignment: [s for s in names if worker.prepare(submitted_dir, s, assignment)]
+                  for assignment, names in students.items()})
+    worker.feedback(students, feedback)
+    for _ in assignments:
         tick()
     return worker
 
@@ -133,8 +136,8 @@ def _run_workers(template: CourseDir, scratch: Path, out_dir: Path, submitted_di
     bar = tqdm(total=sum(len({a for s in share for a in submissions[s]}) for share in shares),
                desc=f"grading {len(submissions)} students ({total} notebooks, {len(shares)} workers)", unit="step",
                disable=not options["progress"])
-    crew = [Worker(k, template, scratch, out_dir, max(1, cores // len(shares)), options["timeout"])
-            for k in range(len(shares))]
+    crew = [Worker(k, template, scratch, out_dir, max(1, cores // len(shares)), options["timeout"],
+                   options["all_cells"]) for k in range(len(shares))]
     with ThreadPoolExecutor(max_workers=len(shares)) as pool:
         futures = [pool.submit(_grade_share, worker, submitted_dir, share, submissions, options["feedback"],
                                lambda: bar.update(1)) for worker, share in zip(crew, shares)]
@@ -146,14 +149,16 @@ def _run_workers(template: CourseDir, scratch: Path, out_dir: Path, submitted_di
 def grade_class(submitted_dir: Path, out_dir: Path, *, solutions_dir: Path | None = None,
                 workers: int | None = None, timeout: float | None = None, feedback: bool = True,
                 progress: bool = True, course: CourseDir | None = None, shard: tuple[int, int] | None = None,
-                record_in: Path | None = None) -> ClassReport:
+                record_in: Path | None = None, all_cells: bool = False) -> ClassReport:
     """Autograde every submission under ``submitted_dir`` (or shard K of N) with ``workers`` parallel nbgrader runs.
 
     ``timeout`` overrides the per-cell limit of nbgrader_config.py. ``course`` reuses a course directory whose
     assignments are already generated; otherwise one is built from ``solutions_dir`` (default: the checkout's).
-    ``record_in``: the course directory whose gradebook (the one formgrader shows) receives the class. Returns a
-    ClassReport: ``statuses`` has every notebook's status, ``failures`` names the notebooks that could not be
-    graded. Ten parameters: the class, where results go, and the eight choices an instructor makes, keyword-only.
+    ``record_in``: the course directory whose gradebook (the one formgrader shows) receives the class.
+    ``all_cells`` runs every demonstration cell too (by default those no graded cell needs are skipped:
+    ``grading_path``; the grades are the same). Returns a ClassReport: ``statuses`` has every notebook's status,
+    ``failures`` names the notebooks that could not be graded. Eleven parameters: the class, where results go, and
+    the nine choices an instructor makes, keyword-only.
     """
     start = time.perf_counter()
     submitted_dir, out_dir = Path(submitted_dir).resolve(), Path(out_dir).resolve()
@@ -171,12 +176,11 @@ def grade_class(submitted_dir: Path, out_dir: Path, *, solutions_dir: Path | Non
     (out_dir / "logs").mkdir(parents=True, exist_ok=True)
     report = ClassReport(out_dir, out_dir / "grades.csv", out_dir / "cell_grades.csv", 0.0, 0)
     options = {"workers": max(1, min(workers or os.cpu_count() or 1, len(submissions))), "timeout": timeout,
-               "feedback": feedback, "progress": progress}
+               "feedback": feedback, "progress": progress, "all_cells": all_cells}
     with tempfile.TemporaryDirectory(prefix="cfcm-grade-") as scratch:
         template = course or CourseDir.create(Path(scratch) / "template", solutions_dir, names)
-        if course is None:
-            for name in names:
-                template.generate(name)
+        if course is None:  # every assignment in one nbgrader run: each run costs seconds to start
+            template.run("generate_assignment", "*" if len(names) > 1 else names[0], "--force")
         crew = _run_workers(template, Path(scratch), out_dir, submitted_dir, submissions, options)
         shutil.copy2(template.root / GRADEBOOK, out_dir / GRADEBOOK)
         remove_submissions(gradebook_url(out_dir))

@@ -48,6 +48,8 @@ def _grade_parser() -> argparse.ArgumentParser:
     parser.add_argument("--workers", type=int, default=None, help="parallel graders (default: all cores)")
     parser.add_argument("--timeout", type=float, default=None, help="per-cell limit in seconds (default: config)")
     parser.add_argument("--no-feedback", action="store_true", help="skip the feedback HTML")
+    parser.add_argument("--all-cells", action="store_true", help="run every demonstration cell too (default: those "
+                        "no graded cell needs are skipped; the grades are the same)")
     parser.add_argument("--shard", type=_shard, default=None, help="grade only shard K of N, e.g. 2/8 (recorded "
                         "in the gradebook by --merge)")
     parser.add_argument("--merge", type=Path, nargs="+", default=None, metavar="DIR",
@@ -91,7 +93,8 @@ def grade_main(argv: list[str] | None = None) -> int:
         if args.submitted is None:
             _grade_parser().error("give the folder of submissions (or --merge DIR ...)")
         report = grade_class(args.submitted, args.out, solutions_dir=args.solutions, workers=args.workers,
-                             timeout=args.timeout, feedback=not args.no_feedback, shard=args.shard, record_in=record)
+                             timeout=args.timeout, feedback=not args.no_feedback, shard=args.shard, record_in=record,
+                             all_cells=args.all_cells)
     except (FileNotFoundError, ValueError, NbgraderError) as error:
         print(f"grade_class: {error}", file=sys.stderr)
         return 2

@@ -141,9 +141,34 @@ def as_graded(notebook, source: Path):
     return graded
 
 
-def hanging_cell(notebook, folder: Path, timeout: float) -> int | None:
-    """Run ``notebook`` as the autograder would (``NBGRADER_EXECUTION``, ``timeout`` per cell); the index of the
-    cell that timed out without answering the interrupt or killed the kernel, or None when every cell ended."""
+PREVIEW = "Here is a preview of the cell contents:"  # nbclient's timeout message, which nbgrader logs
+
+
+def _preview(source: str) -> str:
+    """What nbclient's timeout message quotes of a cell (``CellTimeoutError.error_from_timeout_and_cell``)."""
+    lines = source.strip().split("\n")
+    return source.strip() if len(lines) < 11 else f"{lines[:5]}\n...\n{lines[-5:]}"
+
+
+def _lines(text: str) -> str:
+    return "\n".join(line.strip() for line in text.splitlines())
+
+
+def logged_cell(notebook, log: str) -> int | None:
+    """The cell that timed out, read from nbgrader's log of this notebook: the one code cell whose preview the
+    timeout message quotes, or None (no such message, or several cells match: ``hanging_cell`` then finds it)."""
+    if PREVIEW not in log:
+        return None
+    quoted = _lines(log[log.index(PREVIEW):])  # nbgrader's log indents the message
+    found = [index for index, cell in enumerate(notebook.cells)
+             if cell.cell_type == "code" and cell.source.strip() and _lines(_preview(cell.source)) in quoted]
+    return found[0] if len(found) == 1 else None
+
+
+def hanging_cell(notebook, folder: Path, timeout: float, env: dict[str, str] | None = None) -> int | None:
+    """Run ``notebook`` as the autograder would (``NBGRADER_EXECUTION``, ``timeout`` per cell, the kernel in
+    ``env``: the grading course's, default this process's); the index of the cell that timed out without answering
+    the interrupt or killed the kernel, or None when every cell ended."""
     from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
@@ -156,7 +181,7 @@ def hanging_cell(notebook, folder: Path, timeout: float) -> int | None:
                             shutdown_kernel="immediate", resources={"metadata": {"path": str(folder)}},
                             on_cell_execute=lambda cell, cell_index: running.append(cell_index))
     try:
-        client.execute(env=dict(os.environ, NBGRADER_EXECUTION="autograde"))  # env: for the kernel it starts
+        client.execute(env=dict(env or os.environ, NBGRADER_EXECUTION="autograde"))  # for the kernel it starts
     except (CellTimeoutError, DeadKernelError, RuntimeError):
         return running[-1] if running else None
     return None

@@ -9,6 +9,7 @@ and ``generate_feedback``. Around nbgrader it makes sure that no notebook is los
 * a notebook that nbgrader gives up on because one cell hung past the time limit (ignoring the interrupt) or killed
   the kernel is graded again with the answer responsible replaced by one that raises ``TimeoutError``, so only
   that exercise scores zero (at most ``MAX_RETRIES`` times);
+* the demonstration cells no graded cell needs are not run (``grading_path``; ``all_cells`` runs them all);
 * every notebook ends with a status (``status.NotebookStatus``), and a notebook that could not be graded gets a
   feedback page saying why.
 """
@@ -26,7 +27,9 @@ import nbformat
 
 from course_lib.instructor.course import RELEASE_DIRNAME, CourseDir
 from course_lib.instructor.diagnoses import Failure, failures
-from course_lib.instructor.repair import as_graded, hanging_cell, one_line, repair_submission, stop_cell
+from course_lib.instructor.grading_path import startup_file, write_skip_list
+from course_lib.instructor.repair import (as_graded, hanging_cell, logged_cell, one_line, repair_submission,
+                                         stop_cell)
 from course_lib.instructor.status import NotebookStatus
 
 __all__ = ["Worker", "StepTime", "DEFAULT_TIMEOUT", "MAX_RETRIES"]
@@ -55,9 +58,12 @@ class Worker:
     """One worker's course clone and log, grading its share of students assignment by assignment."""
 
     def __init__(self, index: int, template: CourseDir, scratch: Path, out_dir: Path, threads: int,
-                 timeout: float | None) -> None:
+                 timeout: float | None, all_cells: bool = False) -> None:
         self.index = index
         self.course = template.clone(scratch / f"worker-{index}", threads=threads)
+        self.all_cells = all_cells
+        if not all_cells:  # every kernel of this clone's nbgrader skips the cells its notebook's list names
+            startup_file(Path(self.course.env["IPYTHONDIR"]))
         self.out_dir = out_dir
         self.timeout = timeout
         self.options = [f"--Execute.timeout={int(timeout)}"] if timeout else []
@@ -100,6 +106,10 @@ class Worker:
             self.problems[(student, assignment)] = repair.problem or "it could not be read"
             return False
         nbformat.write(repair.notebook, target / f"{assignment}.ipynb")
+        if not self.all_cells:
+            source = self.course.root / "solutions" / assignment / f"{assignment}.ipynb"
+            skipped = write_skip_list(self.course.root, student, assignment, as_graded(repair.notebook, source))
+            self.log.write(f"grading path {student}/{assignment}: {len(skipped)} demonstration cells not run\n")
         for change in repair.changes:
             self.log.write(f"repair {student}/{assignment}: {change}\n")
         return True
@@ -109,14 +119,21 @@ class Worker:
         return {match["student"]: _error_line(output, match["student"], assignment)
                 for match in FAILED.finditer(output) if match["assignment"] == assignment}
 
-    def grade(self, assignment: str, students: list[str]) -> None:
-        """Autograde ``students`` on ``assignment``; retry, per student, what hung or killed the kernel."""
-        done = self.nbgrader("autograde", assignment, len(students), "autograde", assignment, "--force", *self.options)
-        for student, reason in self.failed_students(done.stdout + done.stderr, assignment).items():
-            self.retry(student, assignment, reason)
+    def grade(self, students: dict[str, list[str]]) -> None:
+        """Autograde ``students`` ({assignment: students}) in one nbgrader run; retry, per notebook, what hung or
+        killed the kernel."""
+        names = [assignment for assignment, who in students.items() if who]
+        if not names:
+            return
+        done = self.nbgrader("autograde", "*" if len(names) > 1 else names[0], sum(map(len, students.values())),
+                             "autograde", "*" if len(names) > 1 else names[0], "--force", *self.options)
+        for assignment in names:
+            for student, reason in self.failed_students(done.stdout + done.stderr, assignment).items():
+                self.retry(student, assignment, reason, done.stdout + done.stderr)
 
-    def retry(self, student: str, assignment: str, reason: str) -> None:
-        """Stop the answer that hung (up to MAX_RETRIES times) and grade again; else mark it not graded."""
+    def retry(self, student: str, assignment: str, reason: str, output: str) -> None:
+        """Stop the answer that hung (up to MAX_RETRIES times) and grade again; else mark it not graded. The cell
+        that hung is read from nbgrader's ``output`` when it quotes it, else found by running the notebook again."""
         key = (student, assignment)
         source = self.course.root / "solutions" / assignment / f"{assignment}.ipynb"
         timeout = self.timeout or DEFAULT_TIMEOUT
@@ -125,7 +142,10 @@ class Worker:
                 break
             path = self.submitted(student, assignment)
             notebook = nbformat.read(path, as_version=4)
-            index = hanging_cell(as_graded(notebook, source), path.parent, timeout)
+            graded = as_graded(notebook, source)
+            index = logged_cell(graded, _error_block(output, student, assignment))
+            if index is None:
+                index = hanging_cell(graded, path.parent, timeout, self.course.env)
             killed = re.search(r"DeadKernel|Kernel died|ZMQError", reason)
             change = stop_cell(notebook, index, timeout, "stopped the kernel" if killed else
                                f"ran past {timeout:g} s") if index is not None else None
@@ -136,22 +156,28 @@ class Worker:
             nbformat.write(notebook, path)
             done = self.nbgrader("autograde", assignment, 1, "autograde", assignment, "--student", student, "--force",
                                  *self.options)
-            failed = self.failed_students(done.stdout + done.stderr, assignment)
+            output = done.stdout + done.stderr
+            failed = self.failed_students(output, assignment)
             if student not in failed:
                 return
             reason = failed[student]
         self.problems[key] = f"nbgrader stopped on it ({reason})"
         self.failures.append(f"{student}/{assignment}: not graded: {reason} (see {self.log.name})")
 
-    def feedback(self, assignment: str, students: list[str], enabled: bool) -> None:
-        graded = [s for s in students if self.autograded(s, assignment).is_file()]
+    def feedback(self, students: dict[str, list[str]], enabled: bool) -> None:
+        """Feedback pages for ``students`` ({assignment: students}): nbgrader's for the graded notebooks, in one
+        run, and one saying why for each notebook that could not be graded."""
+        graded = [(s, a) for a, who in students.items() for s in who if self.autograded(s, a).is_file()]
         if enabled and graded:
-            self.nbgrader("generate_feedback", assignment, len(graded), "generate_feedback", assignment, "--force")
-        for student in students:
-            status = self.statuses[(student, assignment)]
-            if not status.graded:
-                _not_graded_page(self.out_dir / "feedback" / student / assignment / f"{assignment}.html", student,
-                                 assignment, status)
+            names = sorted({a for _, a in graded})
+            target = "*" if len(names) > 1 else names[0]
+            self.nbgrader("generate_feedback", target, len(graded), "generate_feedback", target, "--force")
+        for assignment, who in students.items():
+            for student in who:
+                status = self.statuses[(student, assignment)]
+                if not status.graded:
+                    _not_graded_page(self.out_dir / "feedback" / student / assignment / f"{assignment}.html",
+                                     student, assignment, status)
 
     def finish(self) -> dict[tuple[str, str, str], Failure]:
         """Copy the graded notebooks and feedback pages out; the failures of every test cell, read from them."""
@@ -167,13 +193,19 @@ class Worker:
         return found
 
 
-def _error_line(output: str, student: str, assignment: str) -> str:
-    """The last line of the traceback nbgrader logged for this student's assignment."""
+def _error_block(output: str, student: str, assignment: str) -> str:
+    """What nbgrader logged after the error on this student's assignment ("" when it logged none)."""
     marker = "There was an error processing assignment: "
     blocks = [block for block in output.split(marker)[1:] if f"/{student}/{assignment}" in block.splitlines()[0]]
-    if not blocks:
+    return blocks[0] if blocks else ""
+
+
+def _error_line(output: str, student: str, assignment: str) -> str:
+    """The last line of the traceback nbgrader logged for this student's assignment."""
+    block = _error_block(output, student, assignment)
+    if not block:
         return "nbgrader reported an error (see the log)"
-    lines = [line.strip() for line in blocks[0].splitlines()[1:] if line.strip() and not line.startswith("[")]
+    lines = [line.strip() for line in block.splitlines()[1:] if line.strip() and not line.startswith("[")]
     errors = [line for line in lines if re.match(r"^[\w.]+(Error|Exception|Interrupt)\b", line)]
     return one_line(errors[-1] if errors else (lines[-1] if lines else "unknown error"))
 
