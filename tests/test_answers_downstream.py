@@ -23,6 +23,7 @@ from nbclient import NotebookClient
 
 from grading_helpers import REPO_ROOT, grade_id, is_solution, is_test, read
 from course_lib.instructor.course import find_assignments
+from course_lib.instructor.exercises import is_prediction
 
 NOTEBOOKS = find_assignments(REPO_ROOT / "solutions")
 MECHANISMS = ("yours_or_reference", "assemble")  # course_lib.grading.feedback: how a later cell picks whose code runs
@@ -31,7 +32,8 @@ CELL_TIMEOUT_SECONDS = 300
 
 
 def is_answer(cell) -> bool:
-    return cell.cell_type == "code" and is_solution(cell)
+    """An exercise's answer cell: a Think question's prediction is the student's too, but no check reads it."""
+    return cell.cell_type == "code" and is_solution(cell) and not is_prediction(cell)
 
 
 def checked_answers(cell) -> tuple[str, list[str]]:
