@@ -108,7 +108,7 @@ class Declaration:
     hints: Mapping[str, Hint] = field(default_factory=dict)  # advice where no slip matches: "kind", "shape", "values"
     refuse: Callable[[int], Sequence[Case]] = lambda seed: ()  # inputs the answer must refuse
     refuse_with: tuple[type[BaseException], ...] = (ValueError,)
-    refuse_advice: str = "raise ValueError."
+    refuse_advice: str | Callable[[str], str] = "raise ValueError."  # or advice read from what the answer did
     hook: Callable[..., str | None] | None = None  # a property check of the answer(s) and the seed (and options)
     success: str = "matches the reference in {n} cases (seed {seed})."
     answers: Mapping[str, Any] = field(default_factory=dict)  # what later exercises may call, with the course's own
@@ -180,7 +180,7 @@ def _compare(declaration: Declaration, answer: Any, case: Case, cases: Sequence[
                                                                                  f"expected {output.kind}", "kind"
     elif output.shape(got) != output.shape(want):
         found, what, hint = f"has shape {output.shape(got)}, expected {output.shape(want)}", \
-            "has another shape than expected", "shape"
+            "has shape …, expected …", "shape"
     elif not output.same(got, want):
         found, what, hint = output.differs(got, want), "gives other values than expected", "values"
     else:
@@ -198,8 +198,9 @@ def _refuses(declaration: Declaration, answer: Any, cases: Iterable[Case]) -> in
         instead = refusal(answer, *case.args, exercise=declaration.name, call=case.call,
                           expected=declaration.refuse_with)
         if isinstance(instead, str):
-            raise Finding(f"{case.call} {instead}; {declaration.refuse_advice}", Kind.WRONG,
-                          f"{instead.split(' (')[0]}; {declaration.refuse_advice}")
+            advice = declaration.refuse_advice
+            advice = advice(instead) if callable(advice) else advice
+            raise Finding(f"{case.call} {instead}; {advice}", Kind.WRONG, f"{instead.split(' (')[0]}; {advice}")
         count += 1
     return count
 
