@@ -45,6 +45,7 @@ class Case:
     call: str
     args: tuple = ()
     kwargs: Mapping[str, Any] = field(default_factory=dict)
+    hints: Mapping[str, Hint] = field(default_factory=dict)  # advice for this case alone, before the declaration's
 
 
 @dataclass(frozen=True)
@@ -186,7 +187,7 @@ def _compare(declaration: Declaration, answer: Any, case: Case, cases: Sequence[
     else:
         return
     advice = (got is not _UNREAD and _slip_advice(declaration, answer, case, got, cases)) \
-        or _hint(declaration.hints.get(hint), raw if got is _UNREAD else got, want)
+        or _hint(case.hints.get(hint) or declaration.hints.get(hint), raw if got is _UNREAD else got, want)
     advice = f" {advice}" if advice else ""
     raise Finding(f"{case.call} {found}.{advice}", Kind.WRONG, f"{what}.{advice}")
 
