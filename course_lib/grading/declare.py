@@ -102,7 +102,7 @@ class Declaration:
     points: float
     name: str  # the answer's name in the notebook ("dice"; several: "dice_score, dice_loss")
     reference: Callable[..., Any] | None = None  # the course's version, called with a case's inputs
-    cases: Callable[..., Sequence[Case]] = lambda seed: ()  # the cases drawn from a seed (and the check's options)
+    cases: Callable[..., Sequence[Case]] = lambda seed, **options: ()  # the cases drawn from a seed (and options)
     output: Output = EXACT
     slips: Sequence[Slip] = ()
     slips_everywhere: bool = False  # name a slip only when the answer is that slip's in every case, and no other's
