@@ -85,8 +85,9 @@ EXACT = Output("the reference's kind of value", lambda value: value, lambda got,
 
 @dataclass(frozen=True)
 class Slip:
-    """A usual mistake: ``variant`` computes what it gives from a case's inputs (None where it does not apply), and
-    ``advice`` is what the student reads, and what the class report counts, when the answer gives the same."""
+    """A usual mistake: ``variant`` computes what it gives from a case's inputs (None where it does not apply: there it
+    gives the reference's output), and ``advice`` is what the student reads, and what the class report counts, when the
+    answer gives the same."""
 
     advice: str
     variant: Callable[..., Any]
@@ -151,15 +152,19 @@ def _read(output: Output, value: Any) -> Any:
         return _UNREAD
 
 
-def _slip_advice(declaration: Declaration, answer: Any, case: Case, got: Any, cases: Sequence[Case]) -> str:
-    """The advice of the slip the answer's output is, or ''; with ``slips_everywhere``, of the only slip the answer
-    matches in every case."""
-    matching = [slip for slip in declaration.slips if _answer_is(declaration, slip, case, got)]
+def _slip_advice(declaration: Declaration, answer: Any, got: Any, cases: Sequence[Case], index: int) -> str:
+    """The advice of the slip the answer's output ``got`` for ``cases[index]`` is, or ''. A slip must also agree with
+    the earlier cases, which the answer passed: there it must give the reference's output (or not apply). With
+    ``slips_everywhere``, the answer must be the slip's in every case, and no other slip's."""
+    output, case = declaration.output, cases[index]
+    matching = [slip for slip in declaration.slips if _answer_is(declaration, slip, case, got)
+                and all(_variant(slip, earlier) is None or _same(output, _variant(slip, earlier), _reference(
+                    declaration, earlier)) for earlier in cases[:index])]
     if declaration.slips_everywhere:
         outputs = []
         for other in cases:
             try:
-                outputs.append(_read(declaration.output, _output_of(declaration, answer, other)))
+                outputs.append(_read(output, _output_of(declaration, answer, other)))
             except AssertionError:
                 outputs.append(_UNREAD)
         matching = [slip for slip in matching
@@ -169,12 +174,16 @@ def _slip_advice(declaration: Declaration, answer: Any, case: Case, got: Any, ca
     return matching[0].advice if matching else ""
 
 
-def _compare(declaration: Declaration, answer: Any, case: Case, cases: Sequence[Case]) -> None:
-    """Fail, naming what differs and why, where the answer's output for ``case`` is not the reference's."""
-    output = declaration.output
-    raw = _output_of(declaration, answer, case)
+def _reference(declaration: Declaration, case: Case) -> Any:
     with quiet():
-        want = declaration.reference(*case.args, **case.kwargs)
+        return declaration.reference(*case.args, **case.kwargs)
+
+
+def _compare(declaration: Declaration, answer: Any, cases: Sequence[Case], index: int) -> None:
+    """Fail, naming what differs and why, where the answer's output for ``cases[index]`` is not the reference's."""
+    output, case = declaration.output, cases[index]
+    raw = _output_of(declaration, answer, case)
+    want = _reference(declaration, case)
     got = _read(output, raw)
     if got is _UNREAD:
         found, what, hint = f"returned {describe(raw)}; expected {output.kind}", f"returned {type(raw).__name__}, " \
@@ -186,7 +195,7 @@ def _compare(declaration: Declaration, answer: Any, case: Case, cases: Sequence[
         found, what, hint = output.differs(got, want), "gives other values than expected", "values"
     else:
         return
-    advice = (got is not _UNREAD and _slip_advice(declaration, answer, case, got, cases)) \
+    advice = (got is not _UNREAD and _slip_advice(declaration, answer, got, cases, index)) \
         or _hint(case.hints.get(hint) or declaration.hints.get(hint), raw if got is _UNREAD else got, want)
     advice = f" {advice}" if advice else ""
     raise Finding(f"{case.call} {found}.{advice}", Kind.WRONG, f"{what}.{advice}")
@@ -215,8 +224,8 @@ def declare(declaration: Declaration) -> Callable[..., None]:
         for answer, name in zip(answers, declaration.name.split(", ")):
             require_defined_in_notebook(answer, exercise=name)
         cases = list(declaration.cases(seed, **options))
-        for case in cases:
-            _compare(declaration, answers[0], case, cases)
+        for index in range(len(cases)):
+            _compare(declaration, answers[0], cases, index)
         refused = _refuses(declaration, answers[0], declaration.refuse(seed))
         line = declaration.hook(*answers, seed=seed, **options) if declaration.hook else None
         return line or declaration.success.format(n=len(cases), refused=refused, seed=seed)
