@@ -204,8 +204,8 @@ def _fixed(bias: float | None, fixed: Activation | None) -> Slip:
 
     def variant(cell: torch.Tensor, i: torch.Tensor, j: torch.Tensor, f: torch.Tensor, forget_bias: float,
                 activation: Activation) -> torch.Tensor | None:
-        if bias == forget_bias or fixed is activation:
-            return None
+        if bias in (None, forget_bias) and fixed in (None, activation):
+            return None  # this setting is the slip's own: it gives the reference's output
         return course_cell_update(cell, i, j, f, forget_bias if bias is None else bias, fixed or activation)
     return Slip(f"It matches {' and '.join(said)}.", variant)
 

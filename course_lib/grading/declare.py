@@ -66,9 +66,15 @@ def _tensor(value: Any) -> Any:
     return value.detach().float()
 
 
+def _agree(got: Any, want: Any, rtol: float, atol: float) -> bool:
+    """Tensors of one shape that agree to tolerance, NaN where the other is NaN (a slip may give NaN too)."""
+    nan = got.isnan()
+    return bool((nan == want.isnan()).all()) and close(got.masked_fill(nan, 0), want.masked_fill(nan, 0), rtol, atol)
+
+
 def tensors(rtol: float = 1e-4, atol: float = 1e-5) -> Output:
     """Tensors of one shape that agree to tolerance; a difference names its worst element."""
-    return Output("a torch.Tensor", _tensor, lambda got, want: close(got, want, rtol=rtol, atol=atol),
+    return Output("a torch.Tensor", _tensor, lambda got, want: _agree(got, want, rtol, atol),
                   lambda value: tuple(value.shape), lambda got, want: f"differs: {worst_difference(got, want)}")
 
 
@@ -106,7 +112,6 @@ class Declaration:
     cases: Callable[..., Sequence[Case]] = lambda seed, **options: ()  # the cases drawn from a seed (and options)
     output: Output = EXACT
     slips: Sequence[Slip] = ()
-    slips_everywhere: bool = False  # name a slip only when the answer is that slip's in every case, and no other's
     hints: Mapping[str, Hint] = field(default_factory=dict)  # advice where no slip matches: "kind", "shape", "values"
     refuse: Callable[[int], Sequence[Case]] = lambda seed: ()  # inputs the answer must refuse
     refuse_with: tuple[type[BaseException], ...] = (ValueError,)
@@ -136,12 +141,6 @@ def _variant(slip: Slip, case: Case) -> Any:
         return slip.variant(*case.args, **case.kwargs)
 
 
-def _answer_is(declaration: Declaration, slip: Slip, case: Case, got: Any) -> bool:
-    """Whether the answer's output ``got`` (read) for ``case`` is the slip's."""
-    wanted = _variant(slip, case)
-    return wanted is not None and _same(declaration.output, got, wanted)
-
-
 _UNREAD = object()  # an output not of the kind the exercise asks for
 
 
@@ -153,25 +152,29 @@ def _read(output: Output, value: Any) -> Any:
 
 
 def _slip_advice(declaration: Declaration, answer: Any, got: Any, cases: Sequence[Case], index: int) -> str:
-    """The advice of the slip the answer's output ``got`` for ``cases[index]`` is, or ''. A slip must also agree with
-    the earlier cases, which the answer passed: there it must give the reference's output (or not apply). With
-    ``slips_everywhere``, the answer must be the slip's in every case, and no other slip's."""
-    output, case = declaration.output, cases[index]
-    matching = [slip for slip in declaration.slips if _answer_is(declaration, slip, case, got)
-                and all(_variant(slip, earlier) is None or _same(output, _variant(slip, earlier), _reference(
-                    declaration, earlier)) for earlier in cases[:index])]
-    if declaration.slips_everywhere:
-        outputs = []
-        for other in cases:
+    """The advice of the first slip that the answer's outputs are: its output ``got`` for ``cases[index]``, and its
+    output in every other case where it gives one of the right kind (where the slip does not apply, its variant is
+    None and it gives the reference's output). In the earlier cases the answer gave the reference's output."""
+    output, outputs = declaration.output, {index: got}
+
+    def answer_at(at: int) -> Any:
+        if at not in outputs:
             try:
-                outputs.append(_read(output, _output_of(declaration, answer, other)))
-            except AssertionError:
-                outputs.append(_UNREAD)
-        matching = [slip for slip in matching
-                    if all(out is not _UNREAD and _answer_is(declaration, slip, other, out)
-                           for other, out in zip(cases, outputs))]
-        matching = matching if len(matching) == 1 else []
-    return matching[0].advice if matching else ""
+                outputs[at] = _reference(declaration, cases[at]) if at < index else \
+                    _read(output, _output_of(declaration, answer, cases[at]))
+            except AssertionError:  # it crashed there: no evidence either way
+                outputs[at] = _UNREAD
+        return outputs[at]
+
+    def gives(slip: Slip, at: int) -> bool:
+        if answer_at(at) is _UNREAD:
+            return at != index
+        wanted = _variant(slip, cases[at])
+        return _same(output, answer_at(at), _reference(declaration, cases[at]) if wanted is None else wanted)
+
+    order = [index, *(at for at in range(len(cases)) if at != index)]
+    return next((slip.advice for slip in declaration.slips
+                 if _variant(slip, cases[index]) is not None and all(gives(slip, at) for at in order)), "")
 
 
 def _reference(declaration: Declaration, case: Case) -> Any:

@@ -64,7 +64,7 @@ SIZE_SLIPS = {  # what each usual slip's formula gives, (size, kernel, stride, p
 }
 check_conv_output_size = declare(Declaration(
     NOTEBOOK, 4, "a layer's output size (conv_output_size)", 1, "conv_output_size", reference=_torch_size,
-    cases=_size_cases, output=INT, slips_everywhere=True,
+    cases=_size_cases, output=INT,
     slips=tuple(Slip(f"It looks like you {advice}.", formula) for advice, formula in SIZE_SLIPS.items()),
     hints={"kind": lambda got, want: "Sides are whole pixels: use floor division (//) so the answer is an int."
            if isinstance(got, float) else "", "values": "Check the formula term by term."},
