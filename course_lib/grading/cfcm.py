@@ -3,21 +3,20 @@
 The references are ``course_lib.losses`` (``dice``, ``dice_score``, ``dice_loss``) and ``course_lib.nn.CFCM``:
 the decoder is graded by running a small library CFCM on a random image, handing the learner copies of the
 encoder's stages and of the model's own ConvLSTM cells and hand-off layers (so both use the same weights), and
-comparing the learner's result with what the library's decoder feeds the head. ``dice`` and the decoder are
-declarations (``grading.declare``: shapes, edge cases, networks of two, three and four levels, the usual slips),
-``dice`` with a hook for its gradient; the score and the loss, two answers checked together, keep a hook.
+comparing the learner's result with what the library's decoder feeds the head. All three are declarations
+(``grading.declare``: shapes, edge cases, networks of two, three and four levels, the usual slips); the score and the
+loss are two answers of one exercise; ``dice`` and the loss have a hook for their gradient.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import torch
 from torch import nn
 
 from course_lib.grading.core import call_learner, close, quiet
-from course_lib.grading.declare import Case, Declaration, Slip, declare, tensors
+from course_lib.grading.declare import Case, Declaration, Output, Slip, declare, tensors
 from course_lib.losses import EPS
 from course_lib.losses import dice as reference_dice
 from course_lib.losses import dice_loss as reference_dice_loss
@@ -32,13 +31,6 @@ DECODER_NETWORKS = (((3, 4, 6, 3), 2, 32, 2), ((2, 3, 2), 3, 24, 1), ((2, 2), 2,
 
 
 ATOL = 1e-6  # Dice values near 0 (disjoint masks) must still be told apart
-
-
-def _tensor(value: Any, what: str) -> torch.Tensor:
-    if not isinstance(value, torch.Tensor):
-        raise AssertionError(f"{what} returned a {type(value).__name__}; expected a torch.Tensor. Use torch "
-                             "operations (torch.sum, *, **) so the result stays a tensor and gradients can flow.")
-    return value
 
 
 # ----------------------------------------------------------------------------------------------
@@ -131,45 +123,18 @@ check_dice = declare(Declaration(
 # ----------------------------------------------------------------------------------------------
 # exercise 2: dice_score and dice_loss
 # ----------------------------------------------------------------------------------------------
-def _scalar(result: Any, call: str) -> torch.Tensor:
-    result = _tensor(result, call)
-    if result.dim() != 0:
-        hint = (" Average over the batch with .mean()." if result.dim() == 1
-                else " Reduce it to one number: the mean over the batch of the per-sample Dice.")
-        raise AssertionError(f"{call}: got shape {tuple(result.shape)}, expected a 0-d tensor (one number for the "
-                             f"batch).{hint}")
-    return result
+def _score_loss_cases(seed: int) -> list[Case]:
+    """Each Dice case for the score, then for the loss; each with its own advice where no slip matches."""
+    return [Case(f"{name} on {what}", (prediction, truth), answer=answer,
+                 hints={"values": f"Build it on dice(): {recipe}."})
+            for what, prediction, truth in _dice_cases(seed + 1)
+            for answer, (name, recipe) in enumerate((("dice_score", "mean of dice"), ("dice_loss", "mean of 1 - dice")))]
 
 
-def _score_and_loss(dice_score: Callable[..., torch.Tensor], dice_loss: Callable[..., torch.Tensor], *,
-                    seed: int) -> str:
-    """The hook: ``dice_score`` (mean Dice) and ``dice_loss`` (mean of 1 - Dice) must equal course_lib.losses' as 0-d
-    tensors, and the loss must pass the reference's gradient back to the prediction."""
-    cases = _dice_cases(seed + 1)
-    for description, prediction, truth in cases:
-        for name, function, reference in (("dice_score", dice_score, reference_dice_score),
-                                          ("dice_loss", dice_loss, reference_dice_loss)):
-            call = f"{name} on {description}"
-            result = _scalar(call_learner(function, prediction.clone(), truth.clone(), exercise=name, call=call),
-                             call).detach().float()
-            expected = reference(prediction, truth)
-            if close(result, expected, atol=ATOL):
-                continue
-            advice = ""
-            per_sample = reference_dice(prediction, truth)
-            if name == "dice_loss" and close(result, -per_sample.mean(), atol=ATOL):
-                advice = " It equals -Dice: the loss is the mean of 1 - Dice (0 for a perfect prediction)."
-            elif name == "dice_loss" and close(result, per_sample.mean(), atol=ATOL):
-                advice = (" It equals the score: a loss must fall as the prediction improves; return the mean of "
-                          "1 - Dice.")
-            elif name == "dice_score" and close(result, 1.0 - per_sample.mean(), atol=ATOL):
-                advice = " It equals the loss: the score is the mean Dice itself (higher is better)."
-            elif name == "dice_score" and close(result, per_sample.sum(), atol=ATOL):
-                advice = " It is the sum over the batch: take the mean, so the score does not grow with the batch."
-            else:
-                advice = f" Build it on dice(): {'mean of dice' if name == 'dice_score' else 'mean of 1 - dice'}."
-            raise AssertionError(f"{call}: yours {float(result):.6g}, expected {float(expected):.6g}.{advice}")
-    _, prediction, truth = cases[0]
+def _loss_gradient(dice_score: Callable[..., torch.Tensor], dice_loss: Callable[..., torch.Tensor], *,
+                   seed: int) -> None:
+    """The hook: the loss must pass the reference's gradient back to the prediction."""
+    _, prediction, truth = _dice_cases(seed + 1)[0]
     mine = prediction.clone().requires_grad_(True)
     theirs = prediction.clone().requires_grad_(True)
     with quiet():
@@ -182,13 +147,28 @@ def _score_and_loss(dice_score: Callable[..., torch.Tensor], dice_loss: Callable
     if mine.grad is None or not close(mine.grad, theirs.grad, rtol=1e-3, atol=1e-7):
         raise AssertionError("dice_loss: the value is right but its gradient with respect to the prediction differs "
                              "from the reference's.")
-    return (f"dice_score and dice_loss match course_lib.losses on {len(cases)} cases as 0-d tensors, and the loss's "
-            f"gradient is the reference's (seed {seed}).")
 
 
 check_dice_score_and_loss = declare(Declaration(
-    NOTEBOOK, 2, "the score and the loss (dice_score, dice_loss)", 1, "dice_score, dice_loss", hook=_score_and_loss,
-    answers={"dice_score": reference_dice_score, "dice_loss": reference_dice_loss}, builds_on=(check_dice,)))
+    NOTEBOOK, 2, "the score and the loss (dice_score, dice_loss)", 1, "dice_score, dice_loss",
+    reference=(reference_dice_score, reference_dice_loss), cases=_score_loss_cases,
+    output=Output("a 0-d torch.Tensor", tensors().read, tensors(atol=ATOL).same, lambda value: tuple(value.shape),
+                  lambda got, want: f"gives {float(got):.6g}, expected {float(want):.6g}"),
+    slips=(Slip("It equals the loss: the score is the mean Dice itself (higher is better).",
+                lambda p, t: 1.0 - reference_dice(p, t).mean()),
+           Slip("It is the sum over the batch: take the mean, so the score does not grow with the batch.",
+                lambda p, t: reference_dice(p, t).sum()),
+           Slip("It equals -Dice: the loss is the mean of 1 - Dice (0 for a perfect prediction).",
+                lambda p, t: -reference_dice(p, t).mean(), answer=1),
+           Slip("It equals the score: a loss must fall as the prediction improves; return the mean of 1 - Dice.",
+                lambda p, t: reference_dice(p, t).mean(), answer=1)),
+    hints={"kind": "Use torch operations (torch.sum, *, **) so the result stays a tensor and gradients can flow.",
+           "shape": lambda got, want: "Average over the batch with .mean()." if got.dim() == 1 else
+           "Reduce it to one number: the mean over the batch of the per-sample Dice."},
+    hook=_loss_gradient, answers={"dice_score": reference_dice_score, "dice_loss": reference_dice_loss},
+    builds_on=(check_dice,),
+    success="dice_score and dice_loss match course_lib.losses on {n} cases as 0-d tensors, and the loss's gradient is "
+            "the reference's (seed {seed})."))
 
 
 # ----------------------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ class Case:
     args: tuple = ()
     kwargs: Mapping[str, Any] = field(default_factory=dict)
     hints: Mapping[str, Hint] = field(default_factory=dict)  # advice for this case alone, before the declaration's
+    answer: int = 0  # which of the answers it calls, where the exercise has several
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,7 @@ class Slip:
 
     advice: str
     variant: Callable[..., Any]
+    answer: int = 0  # which of the answers it is a slip of, where the exercise has several
 
 
 @dataclass(frozen=True)
@@ -108,7 +110,7 @@ class Declaration:
     title: str
     points: float
     name: str  # the answer's name in the notebook ("dice"; several: "dice_score, dice_loss")
-    reference: Callable[..., Any] | None = None  # the course's version, called with a case's inputs
+    reference: Callable[..., Any] | tuple = None  # the course's version(s), called with a case's inputs
     cases: Callable[..., Sequence[Case]] = lambda seed, **options: ()  # the cases drawn from a seed (and options)
     output: Output = EXACT
     slips: Sequence[Slip] = ()
@@ -128,7 +130,8 @@ def _hint(hint: Hint | None, got: Any, want: Any) -> str:
 
 def _output_of(declaration: Declaration, answer: Any, case: Case) -> Any:
     inputs = copy.deepcopy((case.args, dict(case.kwargs)))
-    return call_learner(answer, *inputs[0], exercise=declaration.name, call=case.call, **inputs[1])
+    return call_learner(answer, *inputs[0], exercise=declaration.name.split(", ")[case.answer], call=case.call,
+                        **inputs[1])
 
 
 def _same(output: Output, got: Any, want: Any) -> bool:
@@ -172,14 +175,15 @@ def _slip_advice(declaration: Declaration, answer: Any, got: Any, cases: Sequenc
         wanted = _variant(slip, cases[at])
         return _same(output, answer_at(at), _reference(declaration, cases[at]) if wanted is None else wanted)
 
-    order = [index, *(at for at in range(len(cases)) if at != index)]
-    return next((slip.advice for slip in declaration.slips
-                 if _variant(slip, cases[index]) is not None and all(gives(slip, at) for at in order)), "")
+    order = [index, *(at for at in range(len(cases)) if at != index and cases[at].answer == cases[index].answer)]
+    return next((slip.advice for slip in declaration.slips if slip.answer == cases[index].answer
+                 and _variant(slip, cases[index]) is not None and all(gives(slip, at) for at in order)), "")
 
 
 def _reference(declaration: Declaration, case: Case) -> Any:
     with quiet():
-        return declaration.reference(*case.args, **case.kwargs)
+        reference = declaration.reference
+        return (reference[case.answer] if isinstance(reference, tuple) else reference)(*case.args, **case.kwargs)
 
 
 def _compare(declaration: Declaration, answer: Any, cases: Sequence[Case], index: int) -> None:
@@ -228,7 +232,7 @@ def declare(declaration: Declaration) -> Callable[..., None]:
             require_defined_in_notebook(answer, exercise=name)
         cases = list(declaration.cases(seed, **options))
         for index in range(len(cases)):
-            _compare(declaration, answers[0], cases, index)
+            _compare(declaration, answers[cases[index].answer], cases, index)
         refused = _refuses(declaration, answers[0], declaration.refuse(seed))
         line = declaration.hook(*answers, seed=seed, **options) if declaration.hook else None
         return line or declaration.success.format(n=len(cases), refused=refused, seed=seed)
