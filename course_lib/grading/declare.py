@@ -139,12 +139,15 @@ def _same(output: Output, got: Any, want: Any) -> bool:
     return output.shape(got) == output.shape(want) and output.same(got, want)
 
 
+_UNREAD = object()  # an output not of the kind the exercise asks for (or a slip that cannot run on a case)
+
+
 def _variant(slip: Slip, case: Case) -> Any:
-    with quiet():
-        return slip.variant(*case.args, **case.kwargs)
-
-
-_UNREAD = object()  # an output not of the kind the exercise asks for
+    try:
+        with quiet():
+            return slip.variant(*case.args, **case.kwargs)
+    except Exception:  # noqa: BLE001 - a slip that cannot be made of this case explains nothing here
+        return _UNREAD
 
 
 def _read(output: Output, value: Any) -> Any:
@@ -173,7 +176,8 @@ def _slip_advice(declaration: Declaration, answer: Any, got: Any, cases: Sequenc
         if answer_at(at) is _UNREAD:
             return at != index
         wanted = _variant(slip, cases[at])
-        return _same(output, answer_at(at), _reference(declaration, cases[at]) if wanted is None else wanted)
+        return wanted is not _UNREAD and _same(output, answer_at(at), _reference(declaration, cases[at])
+                                               if wanted is None else wanted)
 
     order = [index, *(at for at in range(len(cases)) if at != index and cases[at].answer == cases[index].answer)]
     return next((slip.advice for slip in declaration.slips if slip.answer == cases[index].answer
