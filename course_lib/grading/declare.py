@@ -23,6 +23,7 @@ PrairieLearn's graders (comparators that say what differs: type, shape, then val
 from __future__ import annotations
 
 import copy
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Integral
@@ -111,6 +112,7 @@ class Declaration:
     points: float
     name: str  # the answer's name in the notebook ("dice"; several: "dice_score, dice_loss")
     reference: Callable[..., Any] | tuple = None  # the course's version(s), called with a case's inputs
+    run: Callable[..., Any] | None = None  # how a case runs the answer, run(answer, *inputs); None: answer(*inputs)
     cases: Callable[..., Sequence[Case]] = lambda seed, **options: ()  # the cases drawn from a seed (and options)
     output: Output = EXACT
     slips: Sequence[Slip] = ()
@@ -130,6 +132,7 @@ def _hint(hint: Hint | None, got: Any, want: Any) -> str:
 
 def _output_of(declaration: Declaration, answer: Any, case: Case) -> Any:
     inputs = copy.deepcopy((case.args, dict(case.kwargs)))
+    answer = answer if declaration.run is None else functools.partial(declaration.run, answer)
     return call_learner(answer, *inputs[0], exercise=declaration.name.split(", ")[case.answer], call=case.call,
                         **inputs[1])
 

@@ -1,10 +1,11 @@
 """Checks for notebook 1's transforms: merging the masks, the crop, the resize, the consistent shuffle, the shift.
 
-``merge_masks`` is a declaration (``grading.declare``: pairs of masks drawn from the seed, compared with
-``course_lib.data.files.merge_masks``, its slips recomputed). The transforms are *classes* run on a dictionary of
-many cases at once, so each keeps a hook that builds the learner's class, runs it on random data drawn from the seed
-and compares the result with the reference in ``course_lib.data.transforms`` or, for random transforms, with the
-properties every correct answer has; a cause is named only after confirming that the answer has it.
+``merge_masks`` and ``ResizeImage`` are declarations (``grading.declare``: cases drawn from the seed, compared with
+``course_lib.data.files.merge_masks`` and ``course_lib.data.transforms.ResizeImage``, their slips recomputed; the
+resize's ``run`` builds the learner's class and applies it). The crop, the shuffle and the shift keep a hook that
+builds the learner's class, runs it on many random cases at once and compares the result with the reference or,
+for random transforms, with the properties every correct answer has; a cause is named only after confirming that
+the answer has it.
 """
 
 from __future__ import annotations
@@ -256,77 +257,81 @@ def _resize_case(rng: np.random.Generator, low: int, high: int) -> tuple[np.ndar
     return image, label
 
 
-def _resize(resize_class: Any, *, seed: int, n_cases: int = 6) -> str:
-    """Compare ``resize_class(size)`` with ``reference.ResizeImage(size)`` on random images and float32 masks.
-
-    Three sizes: shrinking, growing (given as a list, as a user might) and a small square with thin structures.
-    """
+def _resize_cases(seed: int, n_cases: int = 6) -> list[Case]:
+    """Three sizes: shrinking, growing (given as a list, as a user might) and a small square with thin structures."""
     rng = np.random.default_rng(seed)
-    targets: list[Any] = [(24, 32), [70, 45], (13, 13)]
-    for size in targets:
-        cases = [_resize_case(rng, 20, 90) for _ in range(n_cases)]
-        data = {"images": [image for image, _ in cases], "labels": [label for _, label in cases],
+    cases = []
+    for size in [(24, 32), [70, 45], (13, 13)]:
+        pairs = [_resize_case(rng, 20, 90) for _ in range(n_cases)]
+        data = {"images": [image for image, _ in pairs], "labels": [label for _, label in pairs],
                 "names": [f"case_{i:02d}" for i in range(n_cases)], "extra": "left alone"}
-        expected = reference.ResizeImage(size)(copy.deepcopy(data))
-        expected["source_images"] = data["images"]
-        resize = _build(resize_class, size, exercise="ResizeImage")
-        result = _run(resize, copy.deepcopy(data), "ResizeImage", f"ResizeImage({size!r})(data)")
-        _compare_resized(result, expected, tuple(size), n_cases)
-    return (f"{len(targets) * n_cases} random images and masks match the reference at sizes "
-            f"{', '.join(str(tuple(t)) for t in targets)} (seed {seed}).")
+        cases.append(Case(f"ResizeImage({size!r})(data)", (size, data)))
+    return cases
 
 
-check_resize = declare(Declaration(
-    NOTEBOOK, 3, "resize images and labels (ResizeImage)", 2, "ResizeImage", hook=_resize))
+def _resized(data: Any) -> dict:
+    """The data a resize returns: a dictionary with ``extra`` kept and float32 arrays of images and labels."""
+    if not isinstance(data, dict) or data.get("extra") != "left alone" or not all(
+            isinstance(data.get(key), np.ndarray) and data[key].dtype == np.float32 for key in ("images", "labels")):
+        raise TypeError(type(data).__name__)
+    return data
 
 
+def _not_resized_data(data: Any, want: dict) -> str:
+    """What to change where the resize returned something else than the data dictionary of float32 arrays."""
+    if not isinstance(data, dict):
+        return "End __call__ with `return data`."
+    if data.get("extra") != "left alone":
+        return "data['extra'] was changed or removed; keep the keys you do not resize."
+    key = next(key for key in ("images", "labels") if not isinstance(data.get(key), np.ndarray)
+               or data[key].dtype != np.float32)
+    if not isinstance(data.get(key), np.ndarray):
+        return (f"data['{key}'] is a {type(data.get(key)).__name__}; stack the resized arrays into one numpy array of "
+                "shape (N, height, width) with np.stack.")
+    return f"data['{key}'] has dtype {data[key].dtype}; convert with .astype(np.float32)."
 
-def _compare_resized(result: dict, expected: dict, size: tuple[int, int], n: int) -> None:
-    if result.get("extra") != "left alone":
-        raise AssertionError("ResizeImage: data['extra'] was changed or removed; keep the keys you do not resize.")
-    for key in ("images", "labels"):
-        value = result.get(key)
-        if not isinstance(value, np.ndarray):
-            raise AssertionError(f"ResizeImage{size}: data['{key}'] is a {type(value).__name__}; stack the resized "
-                                 "arrays into one numpy array of shape (N, height, width) with np.stack.")
-        if value.shape != (n, *size):
-            raise AssertionError(f"ResizeImage{size}: data['{key}'] has shape {value.shape}, expected {(n, *size)}.")
-        if value.dtype != np.float32:
-            raise AssertionError(f"ResizeImage{size}: data['{key}'] has dtype {value.dtype}; convert with .astype(np.float32).")
-    labels = result["labels"]
-    between = (labels > 0) & (labels < 1)
+
+def _label_advice(got: dict, want: dict) -> str:
+    between = (got["labels"] > 0) & (got["labels"] < 1)
     if between.any():
-        raise AssertionError(
-            f"ResizeImage{size}: {int(between.sum())} label pixels lie strictly between 0 and 1 (e.g. "
-            f"{float(labels[between][0]):.3f}); a label is a class, not an intensity: resize labels with "
-            "order=0 and anti_aliasing=False."
-        )
-    if not np.array_equal(labels, expected["labels"]):
-        wrong = int(np.sum(labels != expected["labels"]))
-        raise AssertionError(
-            f"ResizeImage{size}: the labels are binary but {wrong} pixels differ from the reference; use "
-            "skimage.transform.resize(label, size, order=0, anti_aliasing=False, preserve_range=True)."
-        )
-    difference = np.abs(result["images"] - expected["images"])
-    if difference.max() > 1e-4:
-        case = int(np.argmax(difference.reshape(n, -1).max(axis=1)))
-        raise AssertionError(
-            f"ResizeImage{size}: image {case} differs from the reference by up to {difference.max():.4f}"
-            f"{_guess_image_resize(result['images'][case], expected['source_images'][case], size)}; resize "
-            "images with order=1, anti_aliasing=True, preserve_range=True."
-        )
+        example = float(got["labels"][between][0])
+        return (f"{int(between.sum())} label pixels lie strictly between 0 and 1 (e.g. {example:.3f}); a label is a "
+                "class, not an intensity: resize labels with order=0 and anti_aliasing=False.")
+    if not np.array_equal(got["labels"], want["labels"]):
+        return (f"The labels are binary but {int(np.sum(got['labels'] != want['labels']))} pixels differ from the "
+                "reference; use skimage.transform.resize(label, size, order=0, anti_aliasing=False, "
+                "preserve_range=True).")
+    return "Resize images with order=1, anti_aliasing=True, preserve_range=True."
 
 
-def _guess_image_resize(got: np.ndarray, source: np.ndarray, size: tuple[int, int]) -> str:
-    """Name the interpolation settings the learner's image matches, when it matches a common mistake."""
+def _interpolated(order: int, anti_aliasing: bool, said: str) -> Slip:
+    """The slip of images resized with another interpolation (the labels right)."""
     from skimage.transform import resize
 
-    for order, anti_aliasing, said in [(1, False, "anti-aliasing off"), (0, False, "nearest neighbour"),
-                                       (0, True, "nearest neighbour"), (3, True, "cubic interpolation")]:
-        guess = resize(source, size, order=order, anti_aliasing=anti_aliasing, preserve_range=True)
-        if np.allclose(got, guess, atol=1e-4):
-            return f" (it matches order={order}, anti_aliasing={anti_aliasing}: {said})"
-    return ""
+    def variant(size: Any, data: dict) -> dict:
+        right = reference.ResizeImage(size)(copy.deepcopy(data))
+        images = [resize(image, tuple(size), order=order, anti_aliasing=anti_aliasing, preserve_range=True)
+                  for image in data["images"]]
+        return {**right, "images": np.stack(images).astype(np.float32)}
+    return Slip(f"It matches order={order}, anti_aliasing={anti_aliasing}: {said}; resize images with order=1, "
+                "anti_aliasing=True, preserve_range=True.", variant)
+
+
+RESIZED = Output("the data dictionary with float32 arrays of images and labels", _resized,
+                 lambda got, want: np.array_equal(got["labels"], want["labels"])
+                 and float(np.abs(got["images"] - want["images"]).max()) <= 1e-4,
+                 lambda data: (data["images"].shape, data["labels"].shape),
+                 lambda got, want: f"differs from the reference's resize: images by up to "
+                                   f"{float(np.abs(got['images'] - want['images']).max()):.4f}, "
+                                   f"{int(np.sum(got['labels'] != want['labels']))} label pixels")
+check_resize = declare(Declaration(
+    NOTEBOOK, 3, "resize images and labels (ResizeImage)", 2, "ResizeImage",
+    reference=lambda size, data: reference.ResizeImage(size)(copy.deepcopy(data)),
+    run=lambda resize_class, size, data: resize_class(size)(data), cases=_resize_cases, output=RESIZED,
+    slips=(_interpolated(1, False, "anti-aliasing off"), _interpolated(0, False, "nearest neighbour"),
+           _interpolated(0, True, "nearest neighbour"), _interpolated(3, True, "cubic interpolation")),
+    hints={"kind": _not_resized_data, "values": _label_advice},
+    success="random images and masks match the reference at sizes (24, 32), (70, 45) and (13, 13) (seed {seed})."))
 
 
 # ----------------------------------------------------------------------------------------------
