@@ -26,6 +26,11 @@ sys.path.insert(0, str(REPO_ROOT / "tools"))
 SMALL_PHANTOM_CASES = 8
 
 
+def pytest_configure(config) -> None:
+    config.addinivalue_line("markers", "guide: follows CONTRIBUTING.md on a copy of the repository (a few minutes); "
+                                       "-m 'not guide' leaves it out")
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     """The course checkout."""

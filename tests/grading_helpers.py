@@ -2,25 +2,38 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import nbformat
 
 from course_lib.instructor.cells import (filled_with_solutions, grade_id, is_solution, is_test,  # noqa: F401
                                          is_written_answer, with_answers, write_submission)
+from course_lib.instructor.course import find_assignments
+from course_lib.instructor.exercises import is_prediction  # noqa: F401 - a Think question's prediction cell
 from course_lib.settings import repository_root
 
 REPO_ROOT = repository_root()
+SOLUTIONS = REPO_ROOT / "solutions"
 FIXTURE_SOLUTIONS = REPO_ROOT / "tests" / "fixtures" / "solutions"
 FIXTURE_RELEASE = REPO_ROOT / "tests" / "fixtures" / "notebooks"
+# `make check NOTEBOOK=<name>` sets it: the tests that go notebook by notebook take that one alone (and no fixture).
+ONE_NOTEBOOK = os.environ.get("COURSE_NOTEBOOK", "").strip()
 
 
-def is_prediction(cell) -> bool:
-    """A Think question's prediction: a code answer cell whose function a later cell reads back (grade id
-    ``...prediction``); not graded itself, the written answer of its question is."""
-    meta = cell.metadata.get("nbgrader", {})
-    return (cell.cell_type == "code" and bool(meta.get("solution")) and not meta.get("grade")
-            and str(meta.get("grade_id", "")).endswith("prediction"))
+def selected(names: list[str]) -> list[str]:
+    """``names`` (assignments), or only ``$COURSE_NOTEBOOK`` among them when it is set."""
+    if not ONE_NOTEBOOK:
+        return list(names)
+    if ONE_NOTEBOOK not in find_assignments(SOLUTIONS):
+        raise ValueError(f"COURSE_NOTEBOOK={ONE_NOTEBOOK!r} is not a notebook of solutions/: "
+                         f"{find_assignments(SOLUTIONS)}")
+    return [name for name in names if name == ONE_NOTEBOOK]
+
+
+def course_notebooks() -> list[str]:
+    """The course's notebooks (solutions/<name>/<name>.ipynb), or the one ``make check NOTEBOOK=`` names."""
+    return selected(find_assignments(SOLUTIONS))
 
 
 def read(path: Path):

@@ -4,6 +4,7 @@ a grade is taken; the progress table lists every exercise of a notebook."""
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import nbformat
@@ -12,7 +13,9 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from course_lib.grading import feedback
-from course_lib.grading.feedback import CheckFailed, Think, exercise_check, progress
+from course_lib.grading.feedback import CheckFailed, Think, checker_modules, exercise_check, progress
+from course_lib.instructor.exercises import check_imports
+from grading_helpers import course_notebooks
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -137,16 +140,39 @@ def _written_answers(notebook: str) -> list[tuple[int, str, float]]:
     return [(int(h[1]), h[3].strip(), float(h[2])) for h in headings]
 
 
-@pytest.mark.parametrize("notebook", sorted(feedback.CHECKER_MODULES))
+@pytest.mark.parametrize("notebook", course_notebooks())
 def test_the_progress_table_lists_every_think_question_of_the_notebook(notebook):
     listed = [(think.number, think.title, think.points) for think in progress(notebook).thinks]
     assert listed == _written_answers(notebook), f"update THINKS in course_lib/grading/feedback.py for {notebook}"
 
 
 def test_every_course_notebook_has_its_exercises_registered():
-    for notebook in feedback.CHECKER_MODULES:
+    for notebook in course_notebooks():
         numbers = [exercise.number for exercise, _ in progress(notebook).rows]
         assert numbers == list(range(1, len(numbers) + 1)), f"{notebook}: exercises numbered {numbers}"
+
+
+def test_a_notebooks_checkers_are_found_without_a_table():
+    """Every checker registered for a notebook lives in a module ``checker_modules`` finds for it, and each check a
+    notebook's cells import comes from one of those: a new checker module needs no registration."""
+    import importlib
+    import pkgutil
+
+    import course_lib.grading as grading
+
+    for info in pkgutil.iter_modules(grading.__path__):
+        importlib.import_module(f"course_lib.grading.{info.name}")
+    for notebook in course_notebooks():
+        found = checker_modules(notebook)
+        assert found, f"no module of course_lib.grading names {notebook!r}"
+        for exercise, _ in progress(notebook).rows:
+            homes = {module for module in found if any(
+                getattr(value, "exercise", None) == exercise for value in vars(sys.modules[module]).values())}
+            assert homes, f"{notebook}: exercise {exercise.number} is registered outside {found}"
+        imported = set(check_imports(nbformat.read(REPO_ROOT / "solutions" / notebook / f"{notebook}.ipynb",
+                                                   as_version=4)).values())
+        assert imported, f"{notebook}: no cell imports a check_ from course_lib.grading"
+        assert imported <= set(found), f"{notebook} imports checks from {sorted(imported - set(found))}"
 
 
 def test_one_exercise_number_cannot_name_two_exercises():

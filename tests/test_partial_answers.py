@@ -14,13 +14,15 @@ wrong thing.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
 import pytest
 
 from course_lib.grading.feedback import progress
-from grading_helpers import REPO_ROOT, grade_id, is_prediction, is_solution, read
+from course_lib.instructor.exercises import NotebookExercise, read_exercises, setup_cell
+from grading_helpers import SOLUTIONS, course_notebooks, grade_id, is_prediction, is_solution, read
 
 
 @dataclass(frozen=True)
@@ -34,23 +36,16 @@ class Partial:
         return self.said is None
 
 
-NOTEBOOKS = {
-    # notebook: (its import cell's id, {test cell grade_id: answer cell grade_id}, in the exercises' order)
-    "01_data_transforms": ("code-08", {"merge-test": "merge-answer", "crop-test": "crop-answer",
-                                       "resize-test": "resize-answer", "shuffle-test": "shuffle-answer",
-                                       "batches-test": "batches-answer", "shift-test": "shift-answer"}),
-    "02_skip_connections": ("nb2-code-02", {"test_concat_fusion": "concat_fusion", "test_sum_fusion": "sum_fusion",
-                                            "test_resnet_block": "resnet_block",
-                                            "test_conv_output_size": "conv_output_size",
-                                            "test_receptive_fields": "receptive_fields",
-                                            "test_boundary_f_score": "boundary_f_score"}),
-    "03_convlstm": ("nb3-code-02", {"test_split_gates": "split_gates", "test_cell_update": "cell_update",
-                                    "test_hidden_state": "hidden_state", "test_convlstm_step": "convlstm_step",
-                                    "test_unroll": "unroll", "test_convlstm_parameters": "convlstm_parameters"}),
-    "04_cfcm_training": ("374ccfd9", {"dice-test": "dice-answer", "score-loss-test": "score-loss-answer",
-                                      "decoder-test": "decoder-answer", "train-step-test": "train-step-answer",
-                                      "validate-test": "validate-answer", "one-cycle-test": "one-cycle-answer"}),
-}
+NOTEBOOKS = course_notebooks()
+
+
+@functools.cache
+def exercises(notebook: str) -> dict[str, NotebookExercise]:
+    """{test cell grade id: exercise} of a solution notebook, read from its cells: the headings number the
+    exercises (``## Exercise N (P points): ...``), the answer cells follow a heading and its test cell closes it."""
+    return {exercise.test: exercise for exercise in read_exercises(SOLUTIONS / notebook / f"{notebook}.ipynb")
+            if exercise.test}
+
 
 # ---------------------------------------------------------------------------------------------- notebook 1
 CROP = '''
@@ -946,17 +941,18 @@ CAUSES = {
     ("04_cfcm_training", "one-cycle-test"): ["straight line", "starts at 0", "falls to 0", "divide by total_steps - 1"],
 }
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
-CASES = [(notebook, test, partial) for (notebook, test), partials in PARTIALS.items() for partial in partials]
+CASES = [(notebook, test, partial) for (notebook, test), partials in PARTIALS.items() if notebook in NOTEBOOKS
+         for partial in partials]
 
 
 def notebook_parts(notebook: str, test: str) -> tuple[str, str, str]:
-    """(what runs before the answer: imports and the other exercises' solutions, visible test, hidden tests)."""
-    imports_id, answers = NOTEBOOKS[notebook]
-    source = read(REPO_ROOT / "solutions" / notebook / f"{notebook}.ipynb")
-    cells = {cell.get("id"): cell for cell in source.cells}
+    """(what runs before the answer: the setup cell and the other exercises' solutions, visible test, hidden
+    tests)."""
+    source = read(SOLUTIONS / notebook / f"{notebook}.ipynb")
     by_grade_id = {grade_id(cell): cell for cell in source.cells if grade_id(cell)}
-    others = [by_grade_id[answer].source for other, answer in answers.items() if other != test]
-    before = "\n\n".join([cells[imports_id].source, *others])
+    others = [by_grade_id[answer].source for other, exercise in exercises(notebook).items() if other != test
+              for answer in exercise.answers]
+    before = "\n\n".join([setup_cell(source).source, *others])
     test_source = by_grade_id[test].source
     hidden = HIDDEN.search(test_source)
     assert hidden, f"{notebook}/{test} has no hidden tests"
@@ -971,14 +967,21 @@ def run_cell(source: str, namespace: dict) -> None:
 
 
 def test_the_table_covers_every_exercise_with_right_and_wrong_answers():
-    for notebook, (_, answers) in NOTEBOOKS.items():
-        source = read(REPO_ROOT / "solutions" / notebook / f"{notebook}.ipynb")
+    for notebook in NOTEBOOKS:
+        source = read(SOLUTIONS / notebook / f"{notebook}.ipynb")
         code_answers = [grade_id(c) for c in source.cells
                         if is_solution(c) and c.cell_type == "code" and not is_prediction(c)]
-        assert sorted(answers.values()) == sorted(code_answers), notebook
-        for test in answers:
-            partials = PARTIALS[(notebook, test)]
-            assert sum(not p.correct for p in partials) >= 4 and any(p.correct for p in partials), (notebook, test)
+        answers = [answer for exercise in exercises(notebook).values() for answer in exercise.answers]
+        assert sorted(answers) == sorted(code_answers), (
+            f"{notebook}: answer cells outside an exercise (a '## Exercise N (P points): ...' heading, its answer "
+            f"cells, then its test cell): {sorted(set(code_answers) - set(answers))}")
+        for test, exercise in exercises(notebook).items():
+            partials = PARTIALS.get((notebook, test), [])
+            assert sum(not p.correct for p in partials) >= 4 and any(p.correct for p in partials), (
+                f"{exercise}: add at least four wrong partial answers and one right one to PARTIALS "
+                f"[({notebook!r}, {test!r})] in tests/test_partial_answers.py (it has {len(partials)})")
+            assert (notebook, test) in CAUSES, (f"{exercise}: list the causes its checker names in CAUSES"
+                                                f"[({notebook!r}, {test!r})] in tests/test_partial_answers.py")
 
 
 @pytest.mark.parametrize("notebook, test, partial", CASES,
@@ -994,7 +997,7 @@ def test_a_partial_answer_is_caught_by_the_visible_check_or_graded_full(notebook
     run_cell(partial.code, namespace)
     run_cell(visible, namespace)  # a student's session: shown, never raised
     capsys.readouterr()
-    number = list(NOTEBOOKS[notebook][1]).index(test) + 1  # the exercise this test cell grades
+    number = exercises(notebook)[test].number  # the exercise this test cell grades, as its heading numbers it
     checked = next(result for exercise, result in progress(notebook).rows if exercise.number == number)
     assert checked is not None, f"{notebook}/{test}: the visible test ran no check"
     monkeypatch.setenv("NBGRADER_EXECUTION", "autograde")
@@ -1014,7 +1017,7 @@ def test_a_partial_answer_is_caught_by_the_visible_check_or_graded_full(notebook
                                                  f"it says: {checked.message}")
         assert checked.diagnosis is not None and partial.said in checked.diagnosis.cause, (
             f"{partial.label}: the cause class grading counts must name {partial.said!r}: {checked.diagnosis}")
-        wrong = [cause for cause in CAUSES[(notebook, test)]
+        wrong = [cause for cause in CAUSES.get((notebook, test), [])
                  if cause in checked.message and cause not in partial.said and partial.said not in cause]
         assert not wrong, f"{partial.label}: the diagnosis also names {wrong}, which this answer does not have: " \
                           f"{checked.message}"

@@ -2,8 +2,13 @@
 
 The heading a student reads ("Exercise 3 (2 points)"), the test cell's nbgrader metadata (what nbgrader grades
 with, and what formgrader's toolbar changes) and the checker's declared ``points`` (``Declaration``; what the check's
-panel and the notebook's closing progress table show). A Think question has two: its heading and its answer cell's
-metadata. CONTRIBUTING.md says how to change them.
+panel and the notebook's closing progress table show). The checker's declaration is the source: change it, then
+the heading and the metadata to match. A Think question has two: its heading and its answer cell's metadata.
+CONTRIBUTING.md says how to change them.
+
+Which checker a test cell calls is read from the notebook itself: the ``check_...`` it calls, imported from the
+module a cell of the notebook names (``from course_lib.grading.transforms import check_crop``). No table lists
+a notebook's checker modules.
 """
 
 from __future__ import annotations
@@ -16,13 +21,14 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from course_lib.grading.feedback import CHECKER_MODULES, progress
-from grading_helpers import REPO_ROOT, grade_id, is_test, is_written_answer, read
+from course_lib.grading.feedback import progress
+from course_lib.instructor.exercises import check_imports
+from grading_helpers import REPO_ROOT, course_notebooks, grade_id, is_test, is_written_answer, read
 
 HEADING = re.compile(r"^#+\s*(Exercise|Think)\s+(\d+)\s+\((\d+(?:\.\d+)?)\s+points?\b", re.M)
 CHECK_CALL = re.compile(r"\b(check_\w+)\(")
 NOTEBOOKS = [REPO_ROOT / folder / name / f"{name}.ipynb" for folder in ("solutions", "notebooks")
-             for name in CHECKER_MODULES]
+             for name in course_notebooks()]
 
 
 @dataclass(frozen=True)
@@ -50,20 +56,22 @@ class Graded:
         return None
 
 
-def _checker(notebook: str, source: str) -> tuple[str, int, float]:
-    """(name, number, points) of the check a test cell calls."""
+def _checker(notebook: str, source: str, imports: dict[str, str]) -> tuple[str, int, float]:
+    """(name, number, points) of the check a test cell calls, found where the notebook imports it from."""
     found = CHECK_CALL.search(source)
     assert found, f"{notebook}: a test cell calls no check_...: {source[:80]!r}"
-    for module in CHECKER_MODULES[notebook]:
-        check = getattr(importlib.import_module(module), found.group(1), None)
-        if check is not None:
-            return found.group(1), check.exercise.number, check.exercise.points
-    raise AssertionError(f"{notebook}: {found.group(1)} is in none of {CHECKER_MODULES[notebook]}")
+    module = imports.get(found.group(1))
+    assert module, (f"{notebook}: {found.group(1)} is imported by no cell of the notebook (a test cell starts with "
+                    f"`from course_lib.grading.<module> import {found.group(1)}`)")
+    check = getattr(importlib.import_module(module), found.group(1), None)
+    assert check is not None, f"{notebook}: {module} has no {found.group(1)}"
+    return found.group(1), check.exercise.number, check.exercise.points
 
 
 def graded_cells(notebook_name: str, notebook: nbformat.NotebookNode) -> tuple[list[Graded], list[str]]:
     """Every graded cell with the heading above it; and the problems found on the way (a cell without heading)."""
     graded, problems, heading = [], [], None
+    imports = check_imports(notebook)
     for cell in notebook.cells:
         if cell.cell_type == "markdown" and not is_written_answer(cell):
             heading = next(reversed(list(HEADING.finditer(cell.source))), heading)
@@ -74,7 +82,7 @@ def graded_cells(notebook_name: str, notebook: nbformat.NotebookNode) -> tuple[l
             problems.append(f"{kind} cell {grade_id(cell)} has no '{kind} N (P points)' heading above it")
             continue
         points = float(cell.metadata["nbgrader"]["points"])
-        checker = _checker(notebook_name, cell.source) if kind == "Exercise" else (None, None, None)
+        checker = _checker(notebook_name, cell.source, imports) if kind == "Exercise" else (None, None, None)
         graded.append(Graded(kind, int(heading.group(2)), grade_id(cell), float(heading.group(3)), points, *checker))
         heading = None
     return graded, problems
@@ -99,11 +107,17 @@ def test_heading_metadata_and_checker_give_the_same_points(path):
     assert not disagreements(path), "\n".join(disagreements(path))
 
 
-def test_all_24_exercises_and_every_think_question_are_compared():
-    graded = [g for p in NOTEBOOKS if p.parent.parent.name == "solutions" for g in graded_cells(p.stem, read(p))[0]]
-    written = [c for p in NOTEBOOKS if p.parent.parent.name == "solutions" for c in read(p).cells if is_written_answer(c)]
-    assert sum(g.kind == "Exercise" for g in graded) == 24
-    assert sum(g.kind == "Think" for g in graded) == len(written) >= len(CHECKER_MODULES)
+def test_every_exercise_and_every_think_question_are_compared():
+    """As many exercises compared as checkers registered and exercise headings written (README.md gives the count,
+    which tests/test_readme_counts.py checks), and every Think question."""
+    solutions = [p for p in NOTEBOOKS if p.parent.parent.name == "solutions"]
+    graded = [g for p in solutions for g in graded_cells(p.stem, read(p))[0]]
+    written = [c for p in solutions for c in read(p).cells if is_written_answer(c)]
+    registered = sum(len(progress(p.stem).rows) for p in solutions)
+    headings = sum(1 for p in solutions for c in read(p).cells if c.cell_type == "markdown"
+                   for m in HEADING.finditer(c.source) if m.group(1) == "Exercise")
+    assert sum(g.kind == "Exercise" for g in graded) == registered == headings > 0
+    assert sum(g.kind == "Think" for g in graded) == len(written) >= len(solutions)
 
 
 def _changed(path: Path, grade: str, *, points: float | None = None, heading: tuple[str, str] | None = None):

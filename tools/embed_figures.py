@@ -16,7 +16,7 @@ same place in the reading order, so authors may write figures that way and then 
 Running it twice changes nothing.
 
     python tools/embed_figures.py               # update every solutions/*/*.ipynb
-    python tools/embed_figures.py NOTEBOOK ...   # only these notebooks
+    python tools/embed_figures.py NOTEBOOK ...   # only these notebooks (paths, or names: 01_data_transforms)
     python tools/embed_figures.py --check        # change nothing; exit 1 and list the stale notebooks
 
 It exits 2, naming the notebook, the cell and the fix, when a marker names an asset that does not exist or a
@@ -38,7 +38,7 @@ from pathlib import Path
 import nbformat
 
 from course_lib.instructor.course import checkout
-from notebook_header import solution_notebooks  # a script next to this one (Python puts its folder on sys.path)
+from notebook_header import notebook_paths, solution_notebooks  # noqa: F401 - scripts next to this one (on sys.path)
 
 REPO_ROOT = checkout()
 ASSETS_DIR = "assets"
@@ -217,10 +217,10 @@ def _shown(path: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="solutions notebooks (default: all of them)")
+    parser.add_argument("notebooks", nargs="*", help="solutions notebooks, by path or name (default: all of them)")
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a notebook is stale")
     args = parser.parse_args(argv)
-    paths = [path.resolve() for path in args.notebooks] or solution_notebooks()
+    paths = [path.resolve() for path in notebook_paths(args.notebooks)]
     stale: list[Path] = []
     for path in paths:
         notebook = nbformat.read(path, as_version=4)

@@ -12,6 +12,7 @@ JupyterLab copies that kernel's spec into the notebook, so any other value (e.g.
 the student has not touched as modified and autosave rewrites it.
 
     python tools/notebook_header.py            # stamp or update every solutions/*/*.ipynb
+    python tools/notebook_header.py 01_data_transforms   # one notebook, by name (or its path)
     python tools/notebook_header.py --check    # exit 1 and list the notebooks whose header is not current
 """
 
@@ -122,13 +123,30 @@ def solution_notebooks(repo_root: Path = REPO_ROOT) -> list[Path]:
     return sorted(p for p in (repo_root / "solutions").glob("*/*.ipynb") if p.stem == p.parent.name)
 
 
+def notebook_paths(names: list[str], repo_root: Path = REPO_ROOT) -> list[Path]:
+    """Solution notebooks given by path or by assignment name (``01_data_transforms`` ->
+    ``solutions/01_data_transforms/01_data_transforms.ipynb``); every one of them when ``names`` is empty."""
+    if not names:
+        return solution_notebooks(repo_root)
+    paths = []
+    for name in names:
+        path = Path(name)
+        if path.suffix != ".ipynb":
+            path = repo_root / "solutions" / name / f"{name}.ipynb"
+        if not path.is_file():
+            known = ", ".join(p.stem for p in solution_notebooks(repo_root))
+            raise SystemExit(f"no notebook {name!r}: give a path or one of {known}")
+        paths.append(path)
+    return paths
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="solutions notebooks (default: all of them)")
+    parser.add_argument("notebooks", nargs="*", help="solutions notebooks, by path or name (default: all of them)")
     parser.add_argument("--check", action="store_true", help="change nothing; exit 1 if a header is not current")
     args = parser.parse_args(argv)
     repository = repository_url()
-    paths = args.notebooks or solution_notebooks()
+    paths = notebook_paths(args.notebooks)
     outdated = []
     for path in paths:
         notebook = nbformat.read(path, as_version=4)

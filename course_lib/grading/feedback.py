@@ -25,6 +25,7 @@ import html
 import importlib
 import sys
 import types
+from pathlib import Path
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,15 +35,8 @@ from course_lib.grading.isolation import course_pieces
 from course_lib.settings import strict_checks
 
 __all__ = ["Exercise", "Think", "CheckResult", "CheckFailed", "Progress", "exercise_check", "progress",
-           "show_progress", "yours_or_reference", "assemble", "passed", "CHECKER_MODULES", "THINKS"]
+           "show_progress", "yours_or_reference", "assemble", "passed", "checker_modules", "THINKS"]
 
-# Which modules hold each notebook's checkers (imported by ``progress`` so that every exercise is listed, run or not).
-CHECKER_MODULES = {
-    "01_data_transforms": ("course_lib.grading.transforms", "course_lib.grading.batches"),
-    "02_skip_connections": ("course_lib.grading.fusion", "course_lib.grading.networks"),
-    "03_convlstm": ("course_lib.grading.convlstm",),
-    "04_cfcm_training": ("course_lib.grading.cfcm", "course_lib.grading.training"),
-}
 PASSED_STYLE = "border-left: 6px solid #2e7d32; background: #edf7ee;"
 NOT_YET_STYLE = "border-left: 6px solid #e65100; background: #fff4e5;"
 PANEL_STYLE = "padding: 6px 12px; margin: 4px 0; font-family: var(--jp-ui-font-family, sans-serif); color: #1a1a1a;"
@@ -307,10 +301,26 @@ class Progress:
                 f"<th style='text-align: left'>status</th></tr>{rows}</table></div>")
 
 
+def checker_modules(notebook: str) -> tuple[str, ...]:
+    """The modules of ``course_lib.grading`` that may hold checkers of ``notebook``: those that write its name as a
+    string (``@exercise_check("01_data_transforms", ...)``, or ``NOTEBOOK = "01_data_transforms"``).
+
+    No table to keep: a checker registers its exercise where it is declared, and a new checker module is found by
+    the notebook's name in it. Read from the source, not imported, so that listing notebook 1's exercises does not
+    import the torch that notebook 2's checkers need.
+    """
+    quoted = (f'"{notebook}"', f"'{notebook}'")
+    package = Path(__file__).resolve().parent
+    return tuple(f"{__package__}.{path.stem}" for path in sorted(package.glob("*.py"))
+                 if path.stem not in ("__init__", Path(__file__).stem)
+                 and any(name in path.read_text(encoding="utf-8") for name in quoted))
+
+
 def progress(notebook: str) -> Progress:
     """Where each exercise of ``notebook`` (e.g. ``"01_data_transforms"``) stands in this session, and its Think
-    questions."""
-    for module in CHECKER_MODULES.get(notebook, ()):
+    questions. Every checker module of the notebook (:func:`checker_modules`) is imported first, so that an exercise
+    whose check has not run yet is listed too."""
+    for module in checker_modules(notebook):
         importlib.import_module(module)
     exercises = _EXERCISES.get(notebook)
     if not exercises:

@@ -7,6 +7,7 @@
     python tools/gradebook.py marks marks.csv                # hand-given marks into the gradebook
     python tools/gradebook.py export --grades grades [--canvas EXPORT.csv] [--moodle EXPORT.csv]
     python tools/release.py [--solutions S --release R] [ASSIGNMENT ...]
+    python tools/exercise.py NOTEBOOK --title T --points P --function NAME [--params ARGS] [--module M]
 
 The gradebook is the one formgrader shows: ``gradebook.db`` in the course directory (``--course-dir``, by default
 the checkout's root, where ``make instructor`` runs formgrader). Every command exits 0 when all went well, 1 when
@@ -23,7 +24,7 @@ from pathlib import Path
 
 from course_lib.instructor.course import NbgraderError, checkout
 
-__all__ = ["grade_main", "gradebook_main", "release_main"]
+__all__ = ["grade_main", "gradebook_main", "release_main", "exercise_main"]
 
 
 def _shard(text: str) -> tuple[int, int]:
@@ -212,4 +213,43 @@ def release_main(argv: list[str] | None = None) -> int:
         print(f"no assignments in {solutions} (expected {solutions}/<name>/<name>.ipynb)")
     for name in names:
         print(f"released {name} -> {release / name}")
+    return 0
+
+
+def exercise_main(argv: list[str] | None = None) -> int:
+    """``tools/exercise.py``: a new exercise's cells in a solution notebook, and its checker's skeleton printed."""
+    from course_lib.instructor.scaffold import NewExercise, ScaffoldError, add_exercise
+
+    parser = argparse.ArgumentParser(prog="exercise.py", description="Add an exercise's cells (statement, hint, "
+                                     "answer, test with hidden tests) to solutions/NOTEBOOK/NOTEBOOK.ipynb and print "
+                                     "the checker to write. CONTRIBUTING.md, 'A new exercise', says what follows.")
+    parser.add_argument("notebook", help="the assignment, e.g. 01_data_transforms")
+    parser.add_argument("--title", required=True, help="the heading's title, e.g. 'min-max normalisation'")
+    parser.add_argument("--points", required=True, type=float, help="its points (the checker declares them)")
+    parser.add_argument("--function", required=True, help="the function the student writes, e.g. normalise")
+    parser.add_argument("--params", default="", help="its parameters, e.g. 'image, low=0.0'")
+    parser.add_argument("--module", default=None, help="the checker's module in course_lib.grading (default: the "
+                        "one the notebook imports most of its checks from)")
+    parser.add_argument("--grade-id", dest="base", default=None, help="the grade ids' stem (default: the function)")
+    parser.add_argument("--before", default=None, help="insert before the cell with this id or grade id (default: "
+                        "after the last exercise's section)")
+    parser.add_argument("--solutions", type=Path, default=None, help="source folder (default: solutions/)")
+    args = parser.parse_args(argv)
+    solutions = args.solutions or checkout() / "solutions"
+    path = solutions / args.notebook / f"{args.notebook}.ipynb"
+    if not path.is_file():
+        print(f"error: no {path}", file=sys.stderr)
+        return 2
+    new = NewExercise(args.notebook, args.title, args.points, args.function, args.params, args.module, args.base)
+    try:
+        number, skeleton = add_exercise(path, new, args.before)
+    except ScaffoldError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    print(f"added exercise {number} ({args.points:g} point{'' if args.points == 1 else 's'}) to {path}: write its statement, hint and the course's "
+          f"answer in the cells marked TODO, then write {new.check}:\n")
+    print(skeleton)
+    print("Then (CONTRIBUTING.md, 'A new exercise'): partial answers and causes in tests/test_partial_answers.py, a "
+          "later cell that puts the answer to work (yours_or_reference), README's counts, "
+          f"`make release NOTEBOOK={args.notebook}` and `make check NOTEBOOK={args.notebook}`.")
     return 0

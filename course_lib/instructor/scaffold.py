@@ -1,0 +1,190 @@
+"""A new exercise's cells, made in the solution notebook as the course makes them; and its checker's skeleton.
+
+``tools/exercise.py NOTEBOOK --title T --points P --function NAME`` inserts, after the section of the notebook's
+last exercise (before the next ``## `` heading that follows it), or before the cell ``--before`` names:
+
+1. the statement: ``## Exercise N (P points): T`` (N: the next number), locked, with a paragraph to write;
+2. the hint: a one-line nudge and a folded "More help", locked, to write;
+3. the answer cell: ``def NAME(PARAMS):`` whose body holds ``### BEGIN SOLUTION`` ... ``### END SOLUTION``, an
+   nbgrader answer cell (``solution: true``), so nbgrader's stub raises only when the function is called;
+4. the test cell: locked, graded with P points, calling ``check_name(NAME)`` and, in its hidden part
+   (``### BEGIN HIDDEN TESTS``), the same check with another seed.
+
+Grade ids follow the notebook's own style: ``<base>-answer`` / ``<base>-test`` where its test cells end in
+``-test`` (notebooks 1 and 4), ``<base>`` / ``test_<base>`` where they start with ``test_`` (notebooks 2 and 3).
+The checker to write is returned as text, declared with the same number, title and points: the checker's
+``@exercise_check(..., points=P)`` is where an exercise's points are declared, and the heading and the test cell's
+points agree with it (``tests/test_points_agree.py``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from course_lib.instructor.cells import grade_id, is_test
+from course_lib.instructor.exercises import check_imports, exercises_of
+
+__all__ = ["NewExercise", "ScaffoldError", "add_exercise", "checker_skeleton", "exercise_cells", "grade_id_style"]
+
+HIDDEN_SEED = 1
+SECTION = re.compile(r"^##\s", re.M)
+
+
+class ScaffoldError(ValueError):
+    """The exercise cannot be added as asked; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class NewExercise:
+    """What the instructor asks for: ``NAME(PARAMS)`` answers exercise ``title`` of ``notebook`` for ``points``."""
+
+    notebook: str
+    title: str
+    points: float
+    function: str
+    params: str = ""
+    module: str | None = None   # the checker's module in course_lib.grading (default: the notebook's usual one)
+    base: str | None = None     # the grade ids' stem (default: from the function's name)
+
+    @property
+    def check(self) -> str:
+        """``check_<name in snake case>``: ``check_random_shift`` for ``RandomShift``."""
+        return "check_" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", self.function).lower()
+
+
+def _points(points: float) -> str:
+    return f"{points:g} point{'' if points == 1 else 's'}"
+
+
+def grade_id_style(notebook: nbformat.NotebookNode) -> str:
+    """``"kebab"`` (``<base>-test``) or ``"snake"`` (``test_<base>``): how the notebook names its test cells."""
+    tests = [grade_id(cell) or "" for cell in notebook.cells if is_test(cell)]
+    snake = sum(name.startswith("test_") for name in tests)
+    return "snake" if snake > len(tests) - snake else "kebab"
+
+
+def _ids(base: str, style: str) -> dict[str, str]:
+    if style == "snake":
+        stem = base.replace("-", "_")
+        return {"statement": f"md_{stem}", "hint": f"md_{stem}_hint", "answer": stem, "test": f"test_{stem}"}
+    stem = base.replace("_", "-")
+    return {"statement": f"md-{stem}", "hint": f"md-{stem}-hint", "answer": f"{stem}-answer", "test": f"{stem}-test"}
+
+
+def _cell(kind: str, source: str, cell_id: str, *, solution: bool = False, points: float | None = None):
+    cell = nbformat.v4.new_markdown_cell(source) if kind == "markdown" else nbformat.v4.new_code_cell(source)
+    cell.id = cell_id
+    meta = {"grade": points is not None, "grade_id": cell_id, "locked": not solution, "schema_version": 3,
+            "solution": solution}
+    if points is not None:
+        meta["points"] = int(points) if float(points).is_integer() else points
+    cell.metadata["nbgrader"] = meta
+    return cell
+
+
+def exercise_cells(new: NewExercise, number: int, style: str, module: str) -> list[nbformat.NotebookNode]:
+    """The four cells of exercise ``number``: statement, hint, answer, test."""
+    ids = _ids(new.base or new.function, style)
+    call = f"`{new.function}({new.params})`"
+    statement = (f"## Exercise {number} ({_points(new.points)}): {new.title}\n\n"
+                 f"Write {call}. TODO: what it takes, what it returns, and what it must refuse; say here every "
+                 "behaviour the check grades.")
+    hint = ("**Hint.** TODO: one sentence that points the way without giving the answer.\n\n"
+            "<details><summary>More help (click to open)</summary>\n\n"
+            "TODO: the fuller hint, an example on another problem.\n\n"
+            "**Still stuck?** Run the test cell: its message is the next hint.\n\n</details>")
+    answer = (f"def {new.function}({new.params}):\n"
+              f"    # TODO: one line saying what it returns.\n"
+              f"    ### BEGIN SOLUTION\n"
+              f"    raise NotImplementedError(\"the course's answer goes here, between the SOLUTION markers\")\n"
+              f"    ### END SOLUTION")
+    test = (f"from course_lib.grading.{module} import {new.check}\n\n"
+            f"{new.check}({new.function})\n"
+            f"### BEGIN HIDDEN TESTS\n"
+            f"{new.check}({new.function}, seed={HIDDEN_SEED})\n"
+            f"### END HIDDEN TESTS")
+    return [_cell("markdown", statement, ids["statement"]), _cell("markdown", hint, ids["hint"]),
+            _cell("code", answer, ids["answer"], solution=True),
+            _cell("code", test, ids["test"], points=new.points)]
+
+
+def _insertion_index(notebook: nbformat.NotebookNode, before: str | None, last_test: int | None) -> int:
+    """Where the new cells go: before the cell with id or grade id ``before``, else before the first ``## ``
+    heading after the last exercise's test cell (the end of the notebook when there is none)."""
+    cells = notebook.cells
+    if before is not None:
+        found = [index for index, cell in enumerate(cells) if before in (cell.get("id"), grade_id(cell))]
+        if not found:
+            raise ScaffoldError(f"no cell has the id or grade id {before!r}")
+        if last_test is not None and found[0] <= last_test:
+            raise ScaffoldError(f"{before!r} comes before the notebook's last exercise; a new exercise goes after it "
+                                "(exercises are numbered in the notebook's order: renumber by hand to put one earlier)")
+        return found[0]
+    start = 0 if last_test is None else last_test + 1
+    return next((index for index in range(start, len(cells)) if cells[index].cell_type == "markdown"
+                 and SECTION.match(cells[index].source)), len(cells))
+
+
+def _module(notebook: nbformat.NotebookNode, new: NewExercise) -> str:
+    """The checker's module: as asked, else the one the notebook imports most of its checks from."""
+    if new.module:
+        return new.module.removeprefix("course_lib.grading.")
+    used = Counter(check_imports(notebook).values())
+    if not used:
+        raise ScaffoldError(f"{new.notebook} imports no check yet: name the checker's module with --module")
+    return used.most_common(1)[0][0].removeprefix("course_lib.grading.")
+
+
+def add_exercise(path: Path, new: NewExercise, before: str | None = None) -> tuple[int, str]:
+    """Insert ``new``'s cells into the solution notebook at ``path``; return (its number, the checker skeleton)."""
+    notebook = nbformat.read(str(path), as_version=4)
+    if not re.fullmatch(r"[A-Za-z_]\w*", new.function):
+        raise ScaffoldError(f"{new.function!r} is not a Python name")
+    exercises = exercises_of(notebook, new.notebook)
+    number = max((exercise.number for exercise in exercises), default=0) + 1
+    last_test = max((exercise.test_index for exercise in exercises if exercise.test_index is not None), default=None)
+    module = _module(notebook, new)
+    cells = exercise_cells(new, number, grade_id_style(notebook), module)
+    taken = {cell.get("id") for cell in notebook.cells} | {grade_id(cell) for cell in notebook.cells}
+    clash = [cell.id for cell in cells if cell.id in taken]
+    if clash:
+        raise ScaffoldError(f"{path.name} already has cells {clash}: choose another --function or --grade-id")
+    if new.check in check_imports(notebook):
+        raise ScaffoldError(f"{path.name} already imports {new.check}")
+    index = _insertion_index(notebook, before, last_test)
+    notebook.cells[index:index] = cells
+    nbformat.validate(notebook)
+    nbformat.write(notebook, str(path))
+    return number, checker_skeleton(new, number, module)
+
+
+def checker_skeleton(new: NewExercise, number: int, module: str) -> str:
+    """The checker to write in ``course_lib/grading/<module>.py``, declared with the exercise's number and points."""
+    fn = new.function
+    return f'''# In course_lib/grading/{module}.py (the test cell imports {new.check} from there). It needs:
+#   import numpy as np
+#   from course_lib.grading.core import call_learner, require_defined_in_notebook
+#   from course_lib.grading.feedback import exercise_check
+
+
+@exercise_check("{new.notebook}", {number}, "{new.title} ({fn})", points={new.points:g})
+def {new.check}({fn}, *, seed: int = 0) -> str:
+    """``{fn}({new.params})`` must TODO: what the course's answer does."""
+    require_defined_in_notebook({fn}, exercise="{fn}")
+    rng = np.random.default_rng(seed)  # the hidden tests call this check with seed={HIDDEN_SEED}
+    for case in range(4):  # TODO: inputs drawn from rng that try every graded behaviour
+        argument = rng.random((5, 7))
+        call = f"{fn}(an array of shape {{argument.shape}})"
+        result = call_learner({fn}, argument.copy(), exercise="{fn}", call=call)
+        expected = argument  # TODO: the course's answer for this input
+        # One raise per cause: its fixed text the cause and the fix, the case's numbers in placeholders. Name a
+        # cause only after checking that the answer has it (recompute the answer's way and compare).
+        if not np.allclose(result, expected):
+            raise AssertionError(f"{{call}} gave {{result}}, expected {{expected}}: TODO the fix.")
+    return "TODO: what passed, in one line."
+'''

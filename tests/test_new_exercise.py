@@ -1,0 +1,218 @@
+"""CONTRIBUTING.md's "A new exercise and its checker", followed to the letter on a throwaway copy of the repository.
+
+The scaffold's cells are checked first, on copies of one notebook (seconds). Then the guide itself: the
+repository's files (tracked, and new ones git does not ignore) are copied to a scratch folder, where a 1-point
+exercise with two slips of its own is added to notebook 1 exactly as the guide says: ``tools/exercise.py`` makes the
+cells, the instructor writes the statement, the hint and the course's answer into them, the checker is written
+from the skeleton the scaffold printed, the partial answers and their causes go into
+``tests/test_partial_answers.py``, README's counts are updated; then ``make release NOTEBOOK=01_data_transforms``
+and ``make check NOTEBOOK=01_data_transforms`` must pass there (the copy's own tests, on the copy's library: its
+points, partial answers, release and the real nbgrader round trip). If a step the guide leaves out is needed, this
+test fails. It takes a few minutes on two cores (marked ``guide``: ``-m "not guide"`` leaves it out).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from course_lib.instructor.exercises import read_exercises
+from course_lib.instructor.scaffold import NewExercise, ScaffoldError, add_exercise
+from grading_helpers import REPO_ROOT, SOLUTIONS, grade_id, read
+
+NOTEBOOK = "01_data_transforms"
+
+
+def _copy_notebook(tmp_path: Path, name: str) -> Path:
+    target = tmp_path / name / f"{name}.ipynb"
+    target.parent.mkdir(parents=True)
+    shutil.copy(SOLUTIONS / name / f"{name}.ipynb", target)
+    return target
+
+
+def test_the_scaffold_makes_the_cells_in_the_notebooks_own_style(tmp_path):
+    path = _copy_notebook(tmp_path, NOTEBOOK)
+    before = read(path).cells
+    number, skeleton = add_exercise(path, NewExercise(NOTEBOOK, "min-max normalisation", 2, "normalise", "image"))
+    cells = read(path).cells
+    assert number == 7 and len(cells) == len(before) + 4
+    new = read_exercises(path)[-1]
+    assert (new.number, new.title, new.points, new.answers, new.test, new.checker, new.checker_module) == (
+        7, "min-max normalisation", 2.0, ("normalise-answer",), "normalise-test", "check_normalise",
+        "course_lib.grading.transforms")
+    heading, hint, answer, test = cells[new.heading_index:new.heading_index + 4]
+    assert heading.source.startswith("## Exercise 7 (2 points): min-max normalisation\n")
+    assert heading.metadata.nbgrader == {"grade": False, "grade_id": "md-normalise", "locked": True,
+                                         "schema_version": 3, "solution": False}
+    assert "<details>" in hint.source and hint.metadata.nbgrader["locked"]
+    assert answer.metadata.nbgrader == {"grade": False, "grade_id": "normalise-answer", "locked": False,
+                                        "schema_version": 3, "solution": True}
+    assert re.search(r"^def normalise\(image\):\n(    .*\n)*    ### BEGIN SOLUTION\n    .*\n    ### END SOLUTION$",
+                     answer.source), "the solution sits inside the function's body"
+    assert test.metadata.nbgrader == {"grade": True, "grade_id": "normalise-test", "locked": True, "points": 2,
+                                      "schema_version": 3, "solution": False}
+    assert test.source == ("from course_lib.grading.transforms import check_normalise\n\ncheck_normalise(normalise)\n"
+                           "### BEGIN HIDDEN TESTS\ncheck_normalise(normalise, seed=1)\n### END HIDDEN TESTS")
+    # after the last exercise's section (exercise 6 and Think 2), before the next "## " heading
+    assert grade_id(cells[new.heading_index - 1]) == "think-2" and cells[new.heading_index + 4].get("id") == "md-37"
+    assert '@exercise_check("01_data_transforms", 7, "min-max normalisation (normalise)", points=2)' in skeleton
+    assert "def check_normalise(normalise, *, seed: int = 0) -> str:" in skeleton
+
+
+def test_the_scaffold_follows_a_notebook_that_names_its_tests_test_something(tmp_path):
+    path = _copy_notebook(tmp_path, "02_skip_connections")
+    number, _ = add_exercise(path, NewExercise("02_skip_connections", "a gated sum", 1, "gated_sum", "a, b, gate"))
+    new = read_exercises(path)[-1]
+    assert (number, new.answers, new.test, new.checker_module) == (
+        7, ("gated_sum",), "test_gated_sum", "course_lib.grading.networks")
+
+
+def test_the_scaffold_refuses_what_would_break_the_numbering_or_a_grade_id(tmp_path):
+    path = _copy_notebook(tmp_path, NOTEBOOK)
+    with pytest.raises(ScaffoldError, match="comes before the notebook's last exercise"):
+        add_exercise(path, NewExercise(NOTEBOOK, "early", 1, "early"), before="md-merge")
+    add_exercise(path, NewExercise(NOTEBOOK, "min-max normalisation", 1, "normalise"))
+    with pytest.raises(ScaffoldError, match="already has cells"):
+        add_exercise(path, NewExercise(NOTEBOOK, "again", 1, "normalise"))
+
+
+# ---------------------------------------------------------------------------------------------- the whole guide
+STATEMENT = ("Write `normalise(image)`. It returns the image scaled so that its smallest value becomes 0 and its "
+             "largest 1, as a `float32` array of the same shape.")
+HINT = ("**Hint.** Move the image so that it starts at 0, then divide by how far it spans.\n\n"
+        "<details><summary>More help (click to open)</summary>\n\n"
+        "`np.ptp` gives the span of an array. Training code wants `float32`.\n\n"
+        "**Still stuck?** Run the test cell: its message is the next hint.\n\n</details>")
+ANSWER = ("    low, high = image.min(), image.max()\n"
+          "    return ((image - low) / (high - low)).astype(np.float32)\n")
+# What the instructor writes below the skeleton's first lines (its decorator, signature and docstring, and the
+# require_defined_in_notebook call): every graded behaviour, one raise per cause.
+CHECKER_BODY = '''    rng = np.random.default_rng(seed)
+    for case in range(4):
+        low, high = sorted(rng.uniform(1, 300, size=2))
+        image = rng.uniform(low, high, size=tuple(int(n) for n in rng.integers(4, 9, size=2)))
+        call = f"normalise(an image from {image.min():.4g} to {image.max():.4g})"
+        result = call_learner(normalise, image.copy(), exercise="normalise", call=call)
+        expected = ((image - image.min()) / (image.max() - image.min())).astype(np.float32)
+        if not isinstance(result, np.ndarray) or result.shape != image.shape:
+            raise AssertionError(f"{call} returned {describe(result)}; expected an array of shape {image.shape}.")
+        if np.allclose(result, image / image.max(), atol=1e-6):
+            raise AssertionError(f"{call}: its smallest value comes out as {result.min():.4g}: you divided "
+                                 "without subtracting the minimum first. Subtract image.min(), then divide by "
+                                 "the span.")
+        if not np.allclose(result, expected, atol=1e-6):
+            raise AssertionError(f"{call}: values from {result.min():.4g} to {result.max():.4g}; the smallest must "
+                                 "become 0 and the largest 1.")
+        if result.dtype != np.float32:
+            raise AssertionError(f"{call} has the right values but dtype {result.dtype}: return float32 "
+                                 "(.astype(np.float32)).")
+    return "every image runs from 0 to 1, as float32."
+'''
+PARTIAL_ANSWERS = '''
+# ---------------------------------------------------------------------------------------------- added by the guide
+NORMALISE = "def normalise(image):\\n    return {body}\\n"
+PARTIALS[("01_data_transforms", "normalise-test")] = [
+    Partial("divided by the maximum only", NORMALISE.format(body="(image / image.max()).astype(np.float32)"),
+            "without subtracting the minimum"),
+    Partial("divided by the maximum only, in float64", NORMALISE.format(body="image / image.max()"),
+            "without subtracting the minimum"),
+    Partial("float64 left as it is", NORMALISE.format(body="(image - image.min()) / (image.max() - image.min())"),
+            "float32"),
+    Partial("standardised instead", NORMALISE.format(body="((image - image.mean()) / image.std()).astype(np.float32)"),
+            "the smallest must become 0"),
+    Partial("right, with np.ptp", NORMALISE.format(body="((image - image.min()) / np.ptp(image)).astype(np.float32)")),
+]
+CAUSES[("01_data_transforms", "normalise-test")] = ["without subtracting the minimum", "float32",
+                                                    "the smallest must become 0"]
+
+'''
+
+
+def _copy_repository(target: Path) -> None:
+    """The files a clone would have once the work in progress is committed: tracked and not ignored."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=REPO_ROOT,
+                            capture_output=True, check=True).stdout.decode().split("\0")
+    for relative in filter(None, listed):
+        source = REPO_ROOT / relative
+        if source.is_file():
+            (target / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / relative)
+    subprocess.run(["git", "init", "-q"], cwd=target, check=True)  # .gitignore applies (the round trip asks git)
+    (target / "installed.stamp").touch()  # stands for .venv/.course-installed: make installs nothing
+
+
+def _run(command: list[str], copy: Path, environment: dict[str, str], timeout: int) -> str:
+    done = subprocess.run(command, cwd=copy, env=environment, capture_output=True, text=True, timeout=timeout)
+    output = done.stdout + done.stderr
+    assert done.returncode == 0, f"{' '.join(command)} failed in the copy:\n{output[-6000:]}"
+    return output
+
+
+def _edit_cells(path: Path) -> None:
+    """What the instructor writes into the scaffold's cells in JupyterLab: statement, hint, the course's answer."""
+    notebook = nbformat.read(str(path), as_version=4)
+    by_id = {grade_id(cell): cell for cell in notebook.cells}
+    heading = by_id["md-normalise"]
+    heading.source = heading.source.split("\n\n")[0] + "\n\n" + STATEMENT
+    by_id["md-normalise-hint"].source = HINT
+    answer = by_id["normalise-answer"]
+    answer.source = re.sub(r"(### BEGIN SOLUTION\n).*?(    ### END SOLUTION)", lambda m: m[1] + ANSWER + m[2],
+                           answer.source.replace("# TODO: one line saying what it returns.",
+                                                 "# The image scaled to [0, 1], as float32."), flags=re.S)
+    nbformat.write(notebook, str(path))
+
+
+@pytest.mark.guide
+@pytest.mark.timeout(1200)
+def test_a_new_exercise_added_as_contributing_says_passes_its_notebooks_checks(tmp_path):
+    copy = tmp_path / "course"
+    _copy_repository(copy)
+    environment = os.environ | {"PYTHONPATH": str(copy), "COURSE_QUICK": "1", "MPLBACKEND": "Agg"}
+    environment.setdefault("CFCM_DATA_ROOT", str(REPO_ROOT / "data"))  # the phantom set, made once, shared
+    environment.pop("COURSE_NOTEBOOK", None)
+    python = sys.executable
+    make = ["make", f"PY={python}", "INSTALLED=installed.stamp", f"NOTEBOOK={NOTEBOOK}"]
+
+    # 1. the cells (CONTRIBUTING: "tools/exercise.py makes them")
+    printed = _run([python, "tools/exercise.py", NOTEBOOK, "--title", "min-max normalisation", "--points", "1",
+                    "--function", "normalise", "--params", "image"], copy, environment, 120)
+    solution = copy / "solutions" / NOTEBOOK / f"{NOTEBOOK}.ipynb"
+    _edit_cells(solution)
+
+    # 2. the checker, from the skeleton the scaffold printed: its first lines as they are, then the body
+    skeleton = printed[printed.index("@exercise_check("):]
+    head = skeleton[:skeleton.index("    rng = np.random.default_rng(seed)")]
+    assert head.rstrip().endswith('require_defined_in_notebook(normalise, exercise="normalise")'), head
+    checkers = copy / "course_lib" / "grading" / "transforms.py"
+    checkers.write_text(checkers.read_text() + "\n\n" + head + CHECKER_BODY)
+
+    # 3. partial answers and their causes; 4. README's counts
+    partials = copy / "tests" / "test_partial_answers.py"
+    text = partials.read_text()
+    end_of_tables = text.index("HIDDEN = re.compile(")  # after PARTIALS and CAUSES, before the tests read them
+    partials.write_text(text[:end_of_tables] + PARTIAL_ANSWERS.lstrip("\n") + text[end_of_tables:])
+    readme = copy / "README.md"
+    text = readme.read_text()
+    found = re.search(r"Each has six graded exercises \(24 in all(.|\n)*?holds (\d+) plausible partial answers\s+and\s+"
+                      r"right\s+variants\s+for\s+the\s+24\s+exercises", text)
+    assert found, "README.md's counts are not where this test expects them"
+    text = text.replace("Each has six graded exercises (24 in all", "Each has six or seven graded exercises (25 in all")
+    text = re.sub(r"holds (\d+) plausible partial answers\s+and\s+right\s+variants\s+for\s+the\s+24",
+                  lambda m: f"holds {int(m[1]) + 5} plausible partial answers and right variants for the 25", text)
+    readme.write_text(text)
+
+    # 5. the release of that notebook, then its checks (the copy's own tests, on the copy's library)
+    _run([*make, "release"], copy, environment, 600)
+    assert read_exercises(copy / "notebooks" / NOTEBOOK / f"{NOTEBOOK}.ipynb")[-1].test == "normalise-test"
+    output = _run([*make, "check", "CHECK_ARGS=-x -q tests/test_readme_counts.py"], copy,
+                  environment, 1100)
+    assert re.search(r"\b\d+ passed\b", output) and " failed" not in output, output[-3000:]
+    assert "normalise-test" in _run([python, "-m", "pytest", "-q", "--collect-only", "tests/test_partial_answers.py",
+                                     "-k", "normalise"], copy, environment, 300)
