@@ -6,9 +6,11 @@ usually goes wrong (its ``slips``: each a wrong variant of the reference with th
 answer must refuse. :func:`declare` makes of it the check the test cells call, ``check(answer, *, seed=0)``, and does
 the rest once for every exercise: the answer must be the student's own (``require_defined_in_notebook``), every call
 of it runs quietly (``call_learner``, on copies of the case's inputs), its output is compared with the reference's by
-kind, shape and values, a slip is named only when the answer's output is that slip's (the variant is recomputed on the
-same inputs and compared alike), the success line is written, and ``feedback.exercise_check`` shows the result (or
-raises it where a grade is taken) and runs the course's pieces for the earlier exercises it ``builds_on``.
+kind, shape and values, a slip is named only when the answer's outputs are that slip's (the variant is recomputed on
+the same inputs and compared alike, in the failing case and in every other), the success line is written, and
+``feedback.exercise_check`` shows the result (or raises it where a grade is taken) and runs the course's pieces for the
+earlier exercises it ``builds_on``. An answer that is a class runs through ``run`` (build it, then apply it); an
+exercise with several answers (``"dice_score, dice_loss"``) says in each case and slip which one it concerns.
 
 A check that is a property rather than a comparison (a shuffle, a random shift, a schedule of steps) keeps a ``hook``:
 a function of the answer(s) and the seed that raises ``AssertionError`` with its diagnosis, as a hand-written checker
