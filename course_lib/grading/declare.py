@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from numbers import Integral
@@ -195,6 +196,14 @@ def _reference(declaration: Declaration, case: Case) -> Any:
         return (reference[case.answer] if isinstance(reference, tuple) else reference)(*case.args, **case.kwargs)
 
 
+def _elided(text: str) -> str:
+    """``text`` with its values left out, the words kept: what the class report counts as one cause, as for a
+    hand-written checker's message (``diagnosis``)."""
+    text = re.sub(r"\([^()a-zA-Z]*\)|\[[^\[\]a-zA-Z]*\]|-?\d[\d.,e+-]*\d|-?\d", "…", text)
+    text = re.sub(r" \(.*\)$", " …", text) if text.startswith("raised") else text  # the error's own words
+    return re.sub(r"…(?:[\s,]*…)+", "…", text)
+
+
 def _compare(declaration: Declaration, answer: Any, cases: Sequence[Case], index: int) -> None:
     """Fail, naming what differs and why, where the answer's output for ``cases[index]`` is not the reference's."""
     output, case = declaration.output, cases[index]
@@ -202,13 +211,14 @@ def _compare(declaration: Declaration, answer: Any, cases: Sequence[Case], index
     want = _reference(declaration, case)
     got = _read(output, raw)
     if got is _UNREAD:
-        found, what, hint = f"returned {describe(raw)}; expected {output.kind}", f"returned {type(raw).__name__}, " \
-                                                                                 f"expected {output.kind}", "kind"
+        found, what, hint = f"returned {describe(raw)}; expected {output.kind}", f"returned …; expected {output.kind}", \
+            "kind"
     elif output.shape(got) != output.shape(want):
         found, what, hint = f"has shape {output.shape(got)}, expected {output.shape(want)}", \
             "has shape …, expected …", "shape"
     elif not output.same(got, want):
-        found, what, hint = output.differs(got, want), "gives other values than expected", "values"
+        found = output.differs(got, want)
+        what, hint = _elided(found), "values"
     else:
         return
     advice = (got is not _UNREAD and _slip_advice(declaration, answer, got, cases, index)) \
@@ -226,7 +236,7 @@ def _refuses(declaration: Declaration, answer: Any, cases: Iterable[Case]) -> in
         if isinstance(instead, str):
             advice = declaration.refuse_advice
             advice = advice(instead) if callable(advice) else advice
-            raise Finding(f"{case.call} {instead}; {advice}", Kind.WRONG, f"{instead.split(' (')[0]}; {advice}")
+            raise Finding(f"{case.call} {instead}; {advice}", Kind.WRONG, f"{_elided(instead)}; {advice}")
         count += 1
     return count
 
