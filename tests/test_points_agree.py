@@ -1,7 +1,7 @@
 """An exercise's points are written in three places; they must agree, in solutions/ and in the release.
 
 The heading a student reads ("Exercise 3 (2 points)"), the test cell's nbgrader metadata (what nbgrader grades
-with, and what formgrader's toolbar changes) and the checker's ``@exercise_check(points=...)`` (what the check's
+with, and what formgrader's toolbar changes) and the checker's declared ``points`` (``Declaration``; what the check's
 panel and the notebook's closing progress table show). The checker's declaration is the source: change it, then
 the heading and the metadata to match. A Think question has two: its heading and its answer cell's metadata.
 CONTRIBUTING.md says how to change them.

@@ -16,8 +16,8 @@ from collections.abc import Callable, Iterable
 import numpy as np
 
 from course_lib.data.iterators import epoch_batches as reference_epoch_batches
-from course_lib.grading.core import call_learner, describe, require_defined_in_notebook
-from course_lib.grading.feedback import exercise_check
+from course_lib.grading.core import call_learner, describe
+from course_lib.grading.declare import Declaration, declare
 
 __all__ = ["check_epoch_batches"]
 
@@ -61,10 +61,8 @@ def _batches(function: Callable[..., Iterable[dict]], data: dict, batch_size: in
     return result
 
 
-@exercise_check("01_data_transforms", 5, "one epoch of batches (epoch_batches)", points=3)
-def check_epoch_batches(epoch_batches: Callable[..., Iterable[dict]], *, seed: int = 0) -> str:
+def _epoch(epoch_batches: Callable[..., Iterable[dict]], *, seed: int) -> str:
     """``epoch_batches(data, batch_size, keys, each_epoch, each_iteration)`` must give the reference's batches."""
-    require_defined_in_notebook(epoch_batches, exercise="epoch_batches")
     rng = np.random.default_rng(seed)
     settings = [(10, 4), (8, 4), (7, 1), (3, 5), (int(rng.integers(5, 20)), int(rng.integers(2, 6)))]
     keys = ["images", "labels", "names"]
@@ -89,6 +87,10 @@ def check_epoch_batches(epoch_batches: Callable[..., Iterable[dict]], *, seed: i
     return (f"gives the reference's batches for {len(settings)} dataset sizes and batch sizes (last batch kept), with "
             f"the per-epoch transforms once before slicing, the per-batch ones once per batch, and the data it was "
             f"given left unchanged (seed {seed}).")
+
+
+check_epoch_batches = declare(Declaration("01_data_transforms", 5, "one epoch of batches (epoch_batches)", 3,
+                                          "epoch_batches", hook=_epoch))
 
 
 def _check_stages(epoch_batches: Callable[..., Iterable[dict]], data: dict, batch_size: int, keys: list[str],

@@ -1,25 +1,22 @@
 """Checks for notebook 4's exercises: the Dice coefficient, its score and loss, and CFCM's coarse-to-fine decoder.
 
 The references are ``course_lib.losses`` (``dice``, ``dice_score``, ``dice_loss``) and ``course_lib.nn.CFCM``:
-the decoder is graded by running a small library CFCM on a random image, handing the learner the encoder's
-stages and the model's own ConvLSTM cells and hand-off layers (so both use the same weights), and comparing
-the learner's result with what the library's CFCM feeds its head (its own ``decode``) and the
-logits that follow. Every check tries every graded behaviour (shapes, edge cases, gradients; networks of
-two, three and four levels); the hidden tests run the same checks with other seeds. Inputs are random from
-a fixed seed, so a grade is reproducible. A failure says which case differs, how, and the likely fix (a cause
-is named only once the answer is shown to have it); a success returns one line; nothing goes to stderr.
+the decoder is graded by running a small library CFCM on a random image, handing the learner copies of the
+encoder's stages and of the model's own ConvLSTM cells and hand-off layers (so both use the same weights), and
+comparing the learner's result with what the library's decoder feeds the head. All three are declarations
+(``grading.declare``: shapes, edge cases, networks of two, three and four levels, the usual slips); the score and the
+loss are two answers of one exercise; ``dice`` and the loss have a hook for their gradient.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
-from course_lib.grading.core import call_learner, close, quiet, require_defined_in_notebook, worst_difference
-from course_lib.grading.feedback import exercise_check
+from course_lib.grading.core import call_learner, close, quiet
+from course_lib.grading.declare import Case, Declaration, Output, Slip, declare, tensors
 from course_lib.losses import EPS
 from course_lib.losses import dice as reference_dice
 from course_lib.losses import dice_loss as reference_dice_loss
@@ -34,13 +31,6 @@ DECODER_NETWORKS = (((3, 4, 6, 3), 2, 32, 2), ((2, 3, 2), 3, 24, 1), ((2, 2), 2,
 
 
 ATOL = 1e-6  # Dice values near 0 (disjoint masks) must still be told apart
-
-
-def _tensor(value: Any, what: str) -> torch.Tensor:
-    if not isinstance(value, torch.Tensor):
-        raise AssertionError(f"{what} returned a {type(value).__name__}; expected a torch.Tensor. Use torch "
-                             "operations (torch.sum, *, **) so the result stays a tensor and gradients can flow.")
-    return value
 
 
 # ----------------------------------------------------------------------------------------------
@@ -75,56 +65,25 @@ def _dice_variant(prediction: torch.Tensor, truth: torch.Tensor, *, eps: float =
     return factor * overlap / (total + eps)
 
 
-def _dice_advice(result: torch.Tensor, prediction: torch.Tensor, truth: torch.Tensor) -> str:
-    """The likely slip when ``result`` has the right shape but the wrong values."""
-    if torch.isnan(result).any():
-        return (" It is NaN where both prediction and mask are empty: add EPS = 0.001 to the denominator, "
-                "so 0 / (0 + EPS) = 0.")
-    if close(result, _dice_variant(prediction, truth, eps=0.0), atol=ATOL):
-        return " It matches the formula without EPS: add EPS = 0.001 to the denominator (outside the sum)."
-    if close(result, _dice_variant(prediction, truth, squares=False), atol=ATOL):
-        return (" It matches sum(p + t) in the denominator: the lab's formula squares both, "
-                "sum(p ** 2 + t ** 2) (the same for binary masks, different for probabilities).")
-    if close(result, _dice_variant(prediction, truth, factor=1.0), atol=ATOL):
-        return " It is half the expected value: the numerator is 2 * sum(p * t)."
+def _dice_shape(got: torch.Tensor, want: torch.Tensor) -> str:
+    if got.dim() == 0:
+        return (f"One number for the whole batch; dice returns one value per sample, shape {tuple(want.shape)}: sum "
+                "over every axis except axis 0 and do not average (dice_score does that).")
+    if got.shape[0] == want.shape[0] and got.dim() > 1:
+        return (f"It still has the axes {tuple(got.shape[1:])}: sum over every axis except the batch axis, e.g. "
+                "dim=tuple(range(1, prediction.dim())).")
+    return f"You got shape {tuple(got.shape)}: sum over every axis except the batch axis (axis 0), and keep that axis."
+
+
+def _eps_twice(prediction: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
     axes = tuple(range(1, prediction.dim()))
-    twice = 2.0 * (prediction * truth).sum(dim=axes) / ((prediction**2).sum(dim=axes) + (truth**2).sum(dim=axes)
-                                                        + 2 * EPS)
-    if close(result, twice, atol=ATOL):
-        return " EPS is added twice: add it once, to the whole denominator."
-    return " Expected 2 * sum(p * t) / (sum(p ** 2 + t ** 2) + EPS), sums over every axis but the batch axis."
+    return 2.0 * (prediction * truth).sum(dim=axes) / ((prediction**2).sum(dim=axes) + (truth**2).sum(dim=axes)
+                                                       + 2 * EPS)
 
 
-# ----------------------------------------------------------------------------------------------
-# exercise 1: dice
-# ----------------------------------------------------------------------------------------------
-@exercise_check(NOTEBOOK, 1, "the Dice coefficient, one value per image (dice)", points=2,
-                answers={"dice": reference_dice})
-def check_dice(dice: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, seed: int = 0) -> str:
-    """``dice(prediction, truth)`` must equal ``course_lib.losses.dice``: one value per sample, (N,), with
-    EPS = 0.001, on several shapes and the edge cases, and pass the same gradient back to ``prediction``."""
-    require_defined_in_notebook(dice, exercise="dice")
-    cases = _dice_cases(seed)
-    for description, prediction, truth in cases:
-        expected = reference_dice(prediction, truth)
-        call = f"dice on {description}"
-        result = _tensor(call_learner(dice, prediction.clone(), truth.clone(), exercise="dice", call=call), call)
-        result = result.detach().float()
-        batch = prediction.shape[0]
-        if result.shape != expected.shape:
-            if result.dim() == 0:
-                advice = (f"one number for the whole batch; dice returns one value per sample, shape ({batch},): "
-                          "sum over every axis except axis 0 and do not average (dice_score does that).")
-            elif result.shape[0] == batch and result.dim() > 1:
-                advice = (f"it still has the axes {tuple(result.shape[1:])}: sum over every axis except the batch "
-                          "axis, e.g. dim=tuple(range(1, prediction.dim())).")
-            else:
-                advice = "sum over every axis except the batch axis (axis 0)."
-            raise AssertionError(f"{call}: got shape {tuple(result.shape)}, expected ({batch},): {advice}")
-        if not close(result, expected, atol=ATOL):
-            raise AssertionError(f"{call}: {worst_difference(result, expected)}.{_dice_advice(result, prediction, truth)}")
-    # the loss is built on dice: its gradient must be the reference's
-    _, prediction, truth = cases[0]
+def _dice_gradient(dice: Callable[..., torch.Tensor], *, seed: int) -> None:
+    """The hook: the loss is built on dice, so its gradient must be the reference's."""
+    _, prediction, truth = _dice_cases(seed)[0]
     mine = prediction.clone().requires_grad_(True)
     theirs = prediction.clone().requires_grad_(True)
     with quiet():
@@ -138,58 +97,44 @@ def check_dice(dice: Callable[[torch.Tensor, torch.Tensor], torch.Tensor], *, se
     if mine.grad is None or not close(mine.grad, theirs.grad, rtol=1e-3, atol=1e-6):
         raise AssertionError("dice: the values are right but the gradient with respect to the prediction differs "
                              "from the reference's; use only differentiable torch operations on the prediction.")
-    return (f"matches course_lib.losses.dice on {len(cases)} cases (4 shapes, a batch of one among them; a faint "
-            f"prediction where EPS matters; perfect, empty and disjoint masks) and passes the same gradient back "
-            f"(seed {seed}).")
+
+
+check_dice = declare(Declaration(
+    NOTEBOOK, 1, "the Dice coefficient, one value per image (dice)", 2, "dice", reference=reference_dice,
+    cases=lambda seed: [Case(f"dice on {what}", (prediction, truth)) for what, prediction, truth in _dice_cases(seed)],
+    output=tensors(atol=ATOL),
+    slips=(Slip("It matches the formula without EPS: add EPS = 0.001 to the denominator (outside the sum).",
+                lambda p, t: _dice_variant(p, t, eps=0.0)),
+           Slip("It matches sum(p + t) in the denominator: the lab's formula squares both, sum(p ** 2 + t ** 2) (the "
+                "same for binary masks, different for probabilities).", lambda p, t: _dice_variant(p, t, squares=False)),
+           Slip("It is half the expected value: the numerator is 2 * sum(p * t).",
+                lambda p, t: _dice_variant(p, t, factor=1.0)),
+           Slip("EPS is added twice: add it once, to the whole denominator.", _eps_twice)),
+    hints={"kind": "Use torch operations (torch.sum, *, **) so the result stays a tensor and gradients can flow.",
+           "shape": _dice_shape,
+           "values": lambda got, want: "It is NaN where both prediction and mask are empty: add EPS = 0.001 to the "
+           "denominator, so 0 / (0 + EPS) = 0." if got.isnan().any() else "Expected 2 * sum(p * t) / (sum(p ** 2 + "
+           "t ** 2) + EPS), sums over every axis but the batch axis."},
+    hook=_dice_gradient, answers={"dice": reference_dice},
+    success="matches course_lib.losses.dice on {n} cases (4 shapes, a batch of one among them; a faint prediction "
+            "where EPS matters; perfect, empty and disjoint masks) and passes the same gradient back (seed {seed})."))
 
 
 # ----------------------------------------------------------------------------------------------
 # exercise 2: dice_score and dice_loss
 # ----------------------------------------------------------------------------------------------
-def _scalar(result: Any, call: str) -> torch.Tensor:
-    result = _tensor(result, call)
-    if result.dim() != 0:
-        hint = (" Average over the batch with .mean()." if result.dim() == 1
-                else " Reduce it to one number: the mean over the batch of the per-sample Dice.")
-        raise AssertionError(f"{call}: got shape {tuple(result.shape)}, expected a 0-d tensor (one number for the "
-                             f"batch).{hint}")
-    return result
+def _score_loss_cases(seed: int) -> list[Case]:
+    """Each Dice case for the score, then for the loss; each with its own advice where no slip matches."""
+    return [Case(f"{name} on {what}", (prediction, truth), answer=answer,
+                 hints={"values": f"Build it on dice(): {recipe}."})
+            for what, prediction, truth in _dice_cases(seed + 1)
+            for answer, (name, recipe) in enumerate((("dice_score", "mean of dice"), ("dice_loss", "mean of 1 - dice")))]
 
 
-@exercise_check(NOTEBOOK, 2, "the score and the loss (dice_score, dice_loss)", points=1,
-                answers={"dice_score": reference_dice_score, "dice_loss": reference_dice_loss}, builds_on=(check_dice,))
-def check_dice_score_and_loss(dice_score: Callable[..., torch.Tensor], dice_loss: Callable[..., torch.Tensor], *,
-                              seed: int = 0) -> str:
-    """``dice_score`` (mean Dice) and ``dice_loss`` (mean of 1 - Dice) must equal course_lib.losses' as 0-d
-    tensors, and the loss must pass the reference's gradient back to the prediction. Where they call ``dice``, they
-    call the course's while this runs (exercise 1 is graded on its own)."""
-    require_defined_in_notebook(dice_score, exercise="dice_score")
-    require_defined_in_notebook(dice_loss, exercise="dice_loss")
-    cases = _dice_cases(seed + 1)
-    for description, prediction, truth in cases:
-        for name, function, reference in (("dice_score", dice_score, reference_dice_score),
-                                          ("dice_loss", dice_loss, reference_dice_loss)):
-            call = f"{name} on {description}"
-            result = _scalar(call_learner(function, prediction.clone(), truth.clone(), exercise=name, call=call),
-                             call).detach().float()
-            expected = reference(prediction, truth)
-            if close(result, expected, atol=ATOL):
-                continue
-            advice = ""
-            per_sample = reference_dice(prediction, truth)
-            if name == "dice_loss" and close(result, -per_sample.mean(), atol=ATOL):
-                advice = " It equals -Dice: the loss is the mean of 1 - Dice (0 for a perfect prediction)."
-            elif name == "dice_loss" and close(result, per_sample.mean(), atol=ATOL):
-                advice = (" It equals the score: a loss must fall as the prediction improves; return the mean of "
-                          "1 - Dice.")
-            elif name == "dice_score" and close(result, 1.0 - per_sample.mean(), atol=ATOL):
-                advice = " It equals the loss: the score is the mean Dice itself (higher is better)."
-            elif name == "dice_score" and close(result, per_sample.sum(), atol=ATOL):
-                advice = " It is the sum over the batch: take the mean, so the score does not grow with the batch."
-            else:
-                advice = f" Build it on dice(): {'mean of dice' if name == 'dice_score' else 'mean of 1 - dice'}."
-            raise AssertionError(f"{call}: yours {float(result):.6g}, expected {float(expected):.6g}.{advice}")
-    _, prediction, truth = cases[0]
+def _loss_gradient(dice_score: Callable[..., torch.Tensor], dice_loss: Callable[..., torch.Tensor], *,
+                   seed: int) -> None:
+    """The hook: the loss must pass the reference's gradient back to the prediction."""
+    _, prediction, truth = _dice_cases(seed + 1)[0]
     mine = prediction.clone().requires_grad_(True)
     theirs = prediction.clone().requires_grad_(True)
     with quiet():
@@ -202,8 +147,28 @@ def check_dice_score_and_loss(dice_score: Callable[..., torch.Tensor], dice_loss
     if mine.grad is None or not close(mine.grad, theirs.grad, rtol=1e-3, atol=1e-7):
         raise AssertionError("dice_loss: the value is right but its gradient with respect to the prediction differs "
                              "from the reference's.")
-    return (f"dice_score and dice_loss match course_lib.losses on {len(cases)} cases as 0-d tensors, and the loss's "
-            f"gradient is the reference's (seed {seed}).")
+
+
+check_dice_score_and_loss = declare(Declaration(
+    NOTEBOOK, 2, "the score and the loss (dice_score, dice_loss)", 1, "dice_score, dice_loss",
+    reference=(reference_dice_score, reference_dice_loss), cases=_score_loss_cases,
+    output=Output("a 0-d torch.Tensor", tensors().read, tensors(atol=ATOL).same, lambda value: tuple(value.shape),
+                  lambda got, want: f"gives {float(got):.6g}, expected {float(want):.6g}"),
+    slips=(Slip("It equals the loss: the score is the mean Dice itself (higher is better).",
+                lambda p, t: 1.0 - reference_dice(p, t).mean()),
+           Slip("It is the sum over the batch: take the mean, so the score does not grow with the batch.",
+                lambda p, t: reference_dice(p, t).sum()),
+           Slip("It equals -Dice: the loss is the mean of 1 - Dice (0 for a perfect prediction).",
+                lambda p, t: -reference_dice(p, t).mean(), answer=1),
+           Slip("It equals the score: a loss must fall as the prediction improves; return the mean of 1 - Dice.",
+                lambda p, t: reference_dice(p, t).mean(), answer=1)),
+    hints={"kind": "Use torch operations (torch.sum, *, **) so the result stays a tensor and gradients can flow.",
+           "shape": lambda got, want: "Average over the batch with .mean()." if got.dim() == 1 else
+           "Reduce it to one number: the mean over the batch of the per-sample Dice."},
+    hook=_loss_gradient, answers={"dice_score": reference_dice_score, "dice_loss": reference_dice_loss},
+    builds_on=(check_dice,),
+    success="dice_score and dice_loss match course_lib.losses on {n} cases as 0-d tensors, and the loss's gradient is "
+            "the reference's (seed {seed})."))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -232,97 +197,65 @@ class _ZeroState(nn.Module):
         return torch.zeros_like(self.handoff(state))
 
 
-def _variant_decode(stages: Stages, model: CFCM, *, reverse: bool = True, handoff: type[nn.Module] | None = None,
-                    keep: str = "hidden") -> torch.Tensor:
+def _variant_decode(stages: Stages, memories: nn.ModuleList, handoffs: nn.ModuleList, *, reverse: bool = True,
+                    handoff: type[nn.Module] | None = None, keep: str = "hidden") -> torch.Tensor:
     """The library's decoder run with one thing done differently (to name a learner's slip): the ladders read
     forwards, the hand-offs altered, or the final cell returned instead of the hidden output."""
     ladders = stages if reverse else [(output, ladder[::-1]) for output, ladder in stages]
-    handoffs = model.handoffs if handoff is None else [handoff(h) for h in model.handoffs]
-    cell, hidden = decode_coarse_to_fine(ladders, model.memories, handoffs)
+    handoffs = handoffs if handoff is None else [handoff(h) for h in handoffs]
+    cell, hidden = decode_coarse_to_fine(ladders, memories, handoffs)
     return hidden if keep == "hidden" else cell
 
 
-def _decoder_advice(result: torch.Tensor, stages: Stages, model: CFCM) -> str:
-    variants = (
-        (dict(reverse=False), " It matches a decoder that reads each ladder first block first: CFCM reads every "
-                              "stage's block outputs in REVERSE order (ladder[::-1]), the last block first."),
-        (dict(handoff=_SwappedHalves), " It matches a hand-off that swaps cell and hidden: after the transposed convolution the "
-                          "FIRST half of the channels is the cell, the second half the hidden state "
-                          "(torch.chunk(..., 2, dim=1) gives (cell, hidden))."),
-        (dict(handoff=_ZeroState), " It matches a decoder that restarts every level from zeros: only the deepest level "
-                            "starts from zero_state; each shallower level starts from the state handed up by "
-                            "handoffs[level](torch.cat([cell, hidden], dim=1))."),
-        (dict(keep="cell"), " It matches the last CELL state: return the last step's HIDDEN output (what the head "
-                            "reads)."),
-    )
-    with torch.no_grad():
-        for options, advice in variants:
-            if close(result, _variant_decode(stages, model, **options), atol=ATOL):
-                return advice
-    return (" Start from memories[deepest].zero_state(...), run each level's cell over its ladder reversed, hand "
-            "the state (cell, hidden) up with handoffs[level] and split it in two, and return the last hidden output "
-            "of level 0.")
+def _decoder_shape(stages: Stages) -> Callable[[torch.Tensor, torch.Tensor], str]:
+    deepest = stages[-1][1][0].shape
+
+    def hint(got: torch.Tensor, want: torch.Tensor) -> str:
+        if got.shape == deepest:
+            return (f"{tuple(deepest)} is the deepest level's size: go on through every level down to level 0 (the "
+                    "shallowest) and return its last hidden output.")
+        if got.dim() == 4 and got.shape[1] == 2 * want.shape[1]:
+            return "That is cat([cell, hidden]): return the hidden output alone."
+        return "Return the last hidden output of level 0 (the shallowest stage)."
+    return hint
 
 
-def _fresh_stages(stages: Stages) -> Stages:
-    """New lists around the same tensors (a learner reversing a ladder in place changes nothing here)."""
-    return [(output, [block.clone() for block in ladder]) for output, ladder in stages]
-
-
-Decoder = Callable[[Stages, nn.ModuleList, nn.ModuleList], torch.Tensor]
-
-
-@exercise_check(NOTEBOOK, 3, "decode from coarse to fine (decode_coarse_to_fine)", points=3)
-def check_cfcm_decoder(decode: Decoder, *, seed: int = 0) -> str:
-    """``decode(stages, memories, handoffs)`` must give what course_lib's CFCM feeds its head, for every network
-    in ``DECODER_NETWORKS`` (four, three and two levels: a decoder must not assume CFCM34's depth)."""
-    require_defined_in_notebook(decode, exercise="decode")
+def _decoder_cases(seed: int) -> list[Case]:
+    """Per network of ``DECODER_NETWORKS``, a random ``CFCM(layers, base=base)`` with non-zero biases (so that every
+    path leaves a trace) on a random image: the answer gets the encoder's stages, the memories and the hand-offs."""
+    cases = []
     for offset, (layers, base, size, batch) in enumerate(DECODER_NETWORKS):
-        _check_decoder_once(decode, seed + offset, layers, base, size, batch)
-    networks = "; ".join(f"layers {list(layers)}, base {base}, {size}x{size}" for layers, base, size, _ in
-                         DECODER_NETWORKS)
-    return f"gives course_lib's CFCM the same head input and logits for {networks} (seed {seed})."
-
-
-def _check_decoder_once(decode: Decoder, seed: int, layers: Sequence[int], base: int, size: int, batch: int) -> None:
-    """One random ``CFCM(layers, base=base)`` on a random (batch, 1, size, size) image: the learner gets
-    ``model.encoder(x)`` (per stage, shallow first: ``(output, ladder)``), the model's ``memories`` and
-    ``handoffs``, and must return the last hidden output of the shallowest level, (batch, base, size / 2,
-    size / 2). The head applied to it must then give the model's logits."""
-    torch.manual_seed(seed)
-    model = CFCM(tuple(layers), base=base).eval()
-    with torch.no_grad():  # non-zero biases, so that every path (cell, hidden, hand-off) leaves a trace
+        torch.manual_seed(seed + offset)
+        model = CFCM(tuple(layers), base=base).eval().requires_grad_(False)
         for parameter in model.parameters():
             if parameter.dim() == 1:
                 parameter.uniform_(-0.1, 0.1)
-    generator = torch.Generator().manual_seed(seed)
-    x = torch.randn(batch, 1, size, size, generator=generator)
-    with torch.no_grad(), quiet():
-        logits = model(x)
-        stages = model.encoder(x)
-        expected = model.decode(stages)[1]  # what the model's head reads
-    description = (f"decode(stages, memories, handoffs) for CFCM(layers={list(layers)}, base={base}) "
-                   f"on a {batch}x1x{size}x{size} image")
-    with torch.no_grad():
-        result = call_learner(decode, _fresh_stages(stages), model.memories, model.handoffs, exercise="decode",
-                              call=description)
-    result = _tensor(result, description).detach().float()
-    if result.shape != expected.shape:
-        deepest = stages[-1][1][0].shape
-        if result.shape == deepest:
-            advice = (f" {tuple(deepest)} is the deepest level's size: go on through every level down to level 0 "
-                      "(the shallowest) and return its last hidden output.")
-        elif result.dim() == 4 and result.shape[1] == 2 * expected.shape[1]:
-            advice = " That is cat([cell, hidden]): return the hidden output alone."
-        else:
-            advice = " Return the last hidden output of level 0 (the shallowest stage)."
-        raise AssertionError(f"{description}: got shape {tuple(result.shape)}, expected {tuple(expected.shape)}."
-                             f"{advice}")
-    if not close(result, expected, atol=ATOL):
-        raise AssertionError(f"{description} differs from course_lib's CFCM: {worst_difference(result, expected)}."
-                             f"{_decoder_advice(result, stages, model)}")
-    with torch.no_grad(), quiet():
-        rebuilt = model.head(result)
-    if not close(rebuilt, logits, atol=ATOL):
-        raise AssertionError(f"{description}: your output matches, but the head's logits differ from the model's "
-                             f"({worst_difference(rebuilt, logits)}); return a tensor that has not been changed in place.")
+        x = torch.randn(batch, 1, size, size, generator=torch.Generator().manual_seed(seed + offset))
+        with quiet():
+            stages = model.encoder(x)
+        cases.append(Case(f"decode(stages, memories, handoffs) for CFCM(layers={list(layers)}, base={base}) on a "
+                          f"{batch}x1x{size}x{size} image", (stages, model.memories, model.handoffs),
+                          hints={"shape": _decoder_shape(stages)}))
+    return cases
+
+
+check_cfcm_decoder = declare(Declaration(
+    NOTEBOOK, 3, "decode from coarse to fine (decode_coarse_to_fine)", 3, "decode",
+    reference=lambda stages, memories, handoffs: decode_coarse_to_fine(stages, memories, handoffs)[1],
+    cases=_decoder_cases, output=tensors(atol=ATOL),
+    slips=(Slip("It matches a decoder that reads each ladder first block first: CFCM reads every stage's block outputs "
+                "in REVERSE order (ladder[::-1]), the last block first.",
+                lambda *case: _variant_decode(*case, reverse=False)),
+           Slip("It matches a hand-off that swaps cell and hidden: after the transposed convolution the FIRST half of "
+                "the channels is the cell, the second half the hidden state (torch.chunk(..., 2, dim=1) gives (cell, "
+                "hidden)).", lambda *case: _variant_decode(*case, handoff=_SwappedHalves)),
+           Slip("It matches a decoder that restarts every level from zeros: only the deepest level starts from "
+                "zero_state; each shallower level starts from the state handed up by handoffs[level](torch.cat([cell, "
+                "hidden], dim=1)).", lambda *case: _variant_decode(*case, handoff=_ZeroState)),
+           Slip("It matches the last CELL state: return the last step's HIDDEN output (what the head reads).",
+                lambda *case: _variant_decode(*case, keep="cell"))),
+    hints={"values": "Start from memories[deepest].zero_state(...), run each level's cell over its ladder reversed, "
+                     "hand the state (cell, hidden) up with handoffs[level] and split it in two, and return the last "
+                     "hidden output of level 0."},
+    success="gives what course_lib's CFCM feeds its head for layers [3, 4, 6, 3], base 2, 32x32; layers [2, 3, 2], "
+            "base 3, 24x24; layers [2, 2], base 2, 16x16 (seed {seed})."))

@@ -4,26 +4,24 @@ The reference is ``course_lib.nn.ConvLSTMCell``. To grade the cell update and th
 own, the checks build a reference cell whose convolution is a 1x1 identity on the input (and zero on the
 hidden state): fed the four gate groups as its input, it applies exactly the library's equations to them.
 Every check tries every setting that is graded: several shapes, activations (ReLU, tanh, sigmoid) and
-forget biases; the hidden tests run the same checks with other seeds. Inputs are random from a fixed
-seed, so a grade is reproducible. A failure says which case differs, how, and the likely fix (a cause is
-named only once the answer is shown to have it); a success returns one line; nothing goes to stderr.
+forget biases; the hidden tests run the same checks with other seeds. Five exercises are declarations
+(``grading.declare``: cases, slips, refusals); the whole step keeps a hook, as it feeds each step's state to the next.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from numbers import Integral
 from typing import Any, NamedTuple
 
 import torch
 
-from course_lib.grading.core import (call_learner, close, describe, refusal, require_defined_in_notebook,
-                                     worst_difference)
-from course_lib.grading.feedback import exercise_check
+from course_lib.grading.core import call_learner, close, worst_difference
+from course_lib.grading.declare import INT, Case, Declaration, Output, Slip, declare, tensors
 from course_lib.nn import ConvLSTMCell, unroll
 
 __all__ = ["check_split_gates", "check_cell_update", "check_hidden_state", "check_convlstm_step", "check_unroll",
            "check_convlstm_parameters"]
+
 
 NOTEBOOK = "03_convlstm"
 GATE_ORDER = ("i (input gate)", "j (update)", "f (forget gate)", "o (output gate)")
@@ -129,149 +127,118 @@ def course_convlstm_step(conv: torch.nn.Conv2d, x: torch.Tensor, state: tuple[to
     return cell(x, state)
 
 
+
 # ----------------------------------------------------------------------------------------------
 # exercise 1: the gate split
 # ----------------------------------------------------------------------------------------------
-def _check_split_once(split_gates: Callable[[torch.Tensor], Any], seed: int, batch: int, channels: int,
-                      size: int) -> None:
-    shape = (batch, channels, size, size)
-    # Group k filled with the value k: a wrong order shows up as the wrong constant.
-    labelled = torch.cat([torch.full(shape, float(k)) for k in range(4)], dim=1)
-    parts = call_learner(split_gates, labelled, exercise="split_gates",
-                         call=f"split_gates(features of shape {tuple(labelled.shape)})")
-    if not isinstance(parts, (tuple, list)) or len(parts) != 4:
-        raise AssertionError(f"split_gates returned {type(parts).__name__}"
-                             f"{' of length ' + str(len(parts)) if isinstance(parts, (tuple, list)) else ''}; "
-                             "expected a tuple of four tensors (i, j, f, o).")
-    for position, part in enumerate(parts):
-        part = _as_tensor(part, f"split_gates(features of shape {tuple(labelled.shape)})[{position}]", shape)
-        values = torch.unique(part)
-        if values.numel() != 1 or int(values[0]) != position:
-            found = ", ".join(GATE_ORDER[int(v)] for v in values if 0 <= int(v) < 4)
-            raise AssertionError(f"split_gates(...)[{position}] should be the channels {position * channels}.."
-                                 f"{(position + 1) * channels - 1}, group {GATE_ORDER[position]}, but it holds "
-                                 f"channels of {found}. The convolution's 4*C channels are four consecutive groups"
-                                 " of C in the order i, j, f, o: split along dim=1 into equal parts.")
-    features = _random(_generator(seed), batch, 4 * channels, size, size)
-    parts = call_learner(split_gates, features.clone(), exercise="split_gates", call="split_gates(random features)")
-    for position, part in enumerate(parts):
-        expected = features[:, position * channels:(position + 1) * channels]
-        part = _as_tensor(part, f"split_gates(...)[{position}]", shape)
-        if not close(part, expected):
-            raise AssertionError(f"split_gates on random features: group {GATE_ORDER[position]} differs: "
-                                 f"{worst_difference(part, expected)}.")
-    bad = _random(_generator(seed + 1), batch, 4 * channels + 2, size, size)
-    call = f"split_gates(features with {bad.shape[1]} channels)"
-    outcome = refusal(split_gates, bad, exercise="split_gates", call=call)
-    if outcome == "returned a result":
-        raise AssertionError(f"{call} did not complain: raise ValueError when the channel count is not a multiple "
-                             "of 4 (four equal groups).")
-    if isinstance(outcome, str):
-        raise AssertionError(f"{call} {outcome}; raise ValueError saying the channel count must be a multiple of 4.")
-
-
-@exercise_check(NOTEBOOK, 1, "split the convolution's output into four groups (split_gates)", points=1,
-                answers={"split_gates": course_split_gates})
-def check_split_gates(split_gates: Callable[[torch.Tensor], Any], *, seed: int = 0) -> str:
-    """``split_gates(features)`` must return the four channel groups (i, j, f, o) of (N, 4C, H, W) features.
-
-    Tried on several batch sizes and channel counts; features whose channel count is not a multiple of 4
-    must raise ``ValueError``.
-    """
-    require_defined_in_notebook(split_gates, exercise="split_gates")
+def _split_cases(seed: int) -> list[Case]:
+    """Per shape: features whose group k is filled with k (a wrong order shows as the wrong constant), then random."""
+    cases = []
     for offset, (batch, channels, size) in enumerate(SHAPES):
-        _check_split_once(split_gates, seed + offset, batch, channels, size)
-    shapes = ", ".join(f"{b}x{4 * c}x{s}x{s}" for b, c, s in SHAPES)
-    return f"correct on features of shapes {shapes}, and a bad channel count is rejected (seed {seed})."
-
-
-# ----------------------------------------------------------------------------------------------
-# exercise 2: the cell update
-# ----------------------------------------------------------------------------------------------
-def _cell_update_advice(result: torch.Tensor, features: torch.Tensor, cell: torch.Tensor, forget_bias: float,
-                        activation: Activation) -> str:
-    """Name the usual slip when the learner's result matches the reference under a changed setting."""
-    for bias in dict.fromkeys((forget_bias, 0.0, 1.0)):
-        for other in ACTIVATIONS:
-            if (bias, other) == (forget_bias, activation):
-                continue
-            if close(result, _reference_step(features, cell, bias, other)[0]):
-                slips = []
-                if bias != forget_bias:
-                    slips.append(f"a forget bias of {bias:g} (add the `forget_bias` argument to f before the sigmoid, "
-                                 "not a fixed number)")
-                if other is not activation:
-                    slips.append(f"activation={_name(other)} (apply the `activation` argument to j, not a fixed "
-                                 "function)")
-                return f" It matches {' and '.join(slips)}."
-    i, j, f, o = torch.chunk(features, 4, dim=1)
-    swapped = torch.cat([f, j, i, o], dim=1)
-    if close(result, _reference_step(swapped, cell, forget_bias, activation)[0]):
-        return " It looks like i and f are swapped: the forget gate multiplies the old cell, the input gate the update."
-    return " Expected cell * sigmoid(f + forget_bias) + sigmoid(i) * activation(j)."
-
-
-@exercise_check(NOTEBOOK, 2, "the cell update (cell_update)", points=2, answers={"cell_update": course_cell_update})
-def check_cell_update(cell_update: Callable[..., Any], *, seed: int = 0) -> str:
-    """``cell_update(cell, i, j, f, forget_bias, activation)`` must give the library cell's new cell state.
-
-    Tried with every setting in ``CELL_SETTINGS`` (ReLU, tanh and sigmoid; forget biases 0 to 2).
-    """
-    require_defined_in_notebook(cell_update, exercise="cell_update")
-    for offset, ((batch, channels, size), (forget_bias, activation)) in enumerate(zip(SHAPES * 2, CELL_SETTINGS)):
-        generator = _generator(seed + offset)
         shape = (batch, channels, size, size)
-        cell, i, j, f, o = (_random(generator, *shape) * 2 for _ in range(5))
-        features = torch.cat([i, j, f, o], dim=1)
-        expected, _ = _reference_step(features, cell, forget_bias, activation)
-        call = f"cell_update(cell, i, j, f, forget_bias={forget_bias}, activation={_name(activation)})"
-        result = call_learner(cell_update, cell.clone(), i.clone(), j.clone(), f.clone(), exercise="cell_update",
-                              call=call, forget_bias=forget_bias, activation=activation)
-        result = _as_tensor(result, call, shape)
-        if not close(result, expected):
-            advice = _cell_update_advice(result, features, cell, forget_bias, activation)
-            raise AssertionError(f"{call} differs from the library's ConvLSTMCell: {worst_difference(result, expected)}."
-                                 f"{advice}")
-    settings = ", ".join(f"({bias:g}, {_name(act)})" for bias, act in CELL_SETTINGS)
-    return f"correct for every (forget_bias, activation) in {settings} (seed {seed})."
+        labelled = torch.cat([torch.full(shape, float(k)) for k in range(4)], dim=1)
+        cases += [Case(f"split_gates(features of shape {tuple(labelled.shape)})", (labelled,)),
+                  Case("split_gates(random features)", (_random(_generator(seed + offset), batch, 4 * channels, size,
+                                                                size),))]
+    return cases
+
+
+def _four(parts: Any) -> tuple[torch.Tensor, ...]:
+    if not isinstance(parts, (tuple, list)) or len(parts) != 4:
+        raise TypeError(type(parts).__name__)
+    return tuple(tensors().read(part) for part in parts)
+
+
+def _which_group(got: tuple[torch.Tensor, ...], want: tuple[torch.Tensor, ...]) -> str:
+    position = next(k for k, (a, b) in enumerate(zip(got, want)) if not close(a, b))
+    if torch.unique(want[position]).numel() == 1:  # the labelled features: say whose channels it holds
+        found = ", ".join(GATE_ORDER[int(v)] for v in torch.unique(got[position]) if 0 <= int(v) < 4)
+        return f"gives as [{position}] what holds channels of {found or 'no group'}, not {GATE_ORDER[position]}"
+    return f"gives as group {GATE_ORDER[position]} other values: {worst_difference(got[position], want[position])}"
+
+
+check_split_gates = declare(Declaration(
+    NOTEBOOK, 1, "split the convolution's output into four groups (split_gates)", 1, "split_gates",
+    reference=course_split_gates, cases=_split_cases,
+    output=Output("a tuple of four tensors (i, j, f, o)", _four, lambda got, want: all(map(close, got, want)),
+                  lambda parts: tuple(tuple(part.shape) for part in parts), _which_group),
+    hints={"values": lambda got, want: ("A group holds channels of another: the convolution's 4*C channels are four "
+                                        "consecutive groups of C in the order i, j, f, o: split along dim=1 into "
+                                        "equal parts.") if torch.unique(want[0]).numel() == 1 else
+           "Split along dim=1 into four equal parts, in the order i, j, f, o."},
+    refuse=lambda seed: [Case(f"split_gates(features with {4 * c + 2} channels)",
+                              (_random(_generator(seed + 1), b, 4 * c + 2, s, s),)) for b, c, s in SHAPES],
+    refuse_advice=lambda instead: "it did not complain: raise ValueError when the channel count is not a multiple of "
+    "4 (four equal groups)." if instead == "returned a result" else "raise ValueError saying the channel count must "
+    "be a multiple of 4.",
+    answers={"split_gates": course_split_gates},
+    success="correct on features of shapes 2x12x5x5, 3x20x4x4, 1x4x7x7, and a bad channel count is rejected "
+            "(seed {seed})."))
 
 
 # ----------------------------------------------------------------------------------------------
-# exercise 3: the hidden state
+# exercises 2 and 3: the cell update, the hidden state
 # ----------------------------------------------------------------------------------------------
-@exercise_check(NOTEBOOK, 3, "the hidden state (hidden_state)", points=1, answers={"hidden_state": course_hidden_state})
-def check_hidden_state(hidden_state: Callable[..., Any], *, seed: int = 0) -> str:
-    """``hidden_state(new_cell, o, activation)`` must give the library cell's new hidden state, for every
-    activation in ``ACTIVATIONS``."""
-    require_defined_in_notebook(hidden_state, exercise="hidden_state")
-    for offset, ((batch, channels, size), activation) in enumerate(zip(SHAPES, ACTIVATIONS)):
+def _gate_cases(name: str, seed: int, settings: tuple, groups: int) -> list[Case]:
+    """``groups`` random tensors per case, with each of ``settings`` (forget_bias, activation) in turn."""
+    cases = []
+    for offset, ((batch, channels, size), (forget_bias, activation)) in enumerate(zip(SHAPES * 2, settings)):
         generator = _generator(seed + offset)
-        shape = (batch, channels, size, size)
-        new_cell, o = _random(generator, *shape) * 2, _random(generator, *shape) * 2
-        expected = course_hidden_state(new_cell, o, activation)
-        call = f"hidden_state(new_cell, o, activation={_name(activation)})"
-        result = call_learner(hidden_state, new_cell.clone(), o.clone(), exercise="hidden_state", call=call,
-                              activation=activation)
-        result = _as_tensor(result, call, shape)
-        if close(result, expected):
-            continue
-        advice = " Expected activation(new_cell) * sigmoid(o)."
-        if close(result, new_cell * torch.sigmoid(o)):
-            advice = " You left out the activation of the cell: apply `activation` to new_cell before gating."
-        elif close(result, activation(new_cell) * o):
-            advice = " The output gate needs its sigmoid: multiply by sigmoid(o), a value between 0 and 1."
-        else:
-            for other in ACTIVATIONS:
-                if other is not activation and close(result, other(new_cell) * torch.sigmoid(o)):
-                    advice = (f" It matches activation={_name(other)} (apply the `activation` argument, not a fixed "
-                              "function).")
-        raise AssertionError(f"{call} differs from the library's ConvLSTMCell: {worst_difference(result, expected)}."
-                             f"{advice}")
-    return f"correct with activation {', '.join(_name(a) for a in ACTIVATIONS)} (seed {seed})."
+        tensors_ = tuple(_random(generator, batch, channels, size, size) * 2 for _ in range(groups))
+        given = {"activation": activation} if forget_bias is None else {"forget_bias": forget_bias,
+                                                                         "activation": activation}
+        words = ", ".join(f"{key}={_name(value) if callable(value) else value}" for key, value in given.items())
+        cases.append(Case(f"{name}({', '.join(CALLED[name])}, {words})", tensors_, given))
+    return cases
+
+
+CALLED = {"cell_update": ("cell", "i", "j", "f"), "hidden_state": ("new_cell", "o")}
+BIAS_SLIP = "a forget bias of {:g} (add the `forget_bias` argument to f before the sigmoid, not a fixed number)"
+ACTIVATION_SLIP = "activation={} (apply the `activation` argument to j, not a fixed function)"
+
+
+def _fixed(bias: float | None, fixed: Activation | None) -> Slip:
+    """The slip of a cell update with a fixed forget bias and/or a fixed activation (None: the argument's)."""
+    said = ([BIAS_SLIP.format(bias)] if bias is not None else []) + \
+        ([ACTIVATION_SLIP.format(_name(fixed))] if fixed is not None else [])
+
+    def variant(cell: torch.Tensor, i: torch.Tensor, j: torch.Tensor, f: torch.Tensor, forget_bias: float,
+                activation: Activation) -> torch.Tensor | None:
+        if bias in (None, forget_bias) and fixed in (None, activation):
+            return None  # this setting is the slip's own: it gives the reference's output
+        return course_cell_update(cell, i, j, f, forget_bias if bias is None else bias, fixed or activation)
+    return Slip(f"It matches {' and '.join(said)}.", variant)
+
+
+check_cell_update = declare(Declaration(
+    NOTEBOOK, 2, "the cell update (cell_update)", 2, "cell_update", reference=course_cell_update,
+    cases=lambda seed: _gate_cases("cell_update", seed, CELL_SETTINGS, 4), output=tensors(),
+    slips=(*[_fixed(bias, fixed) for bias in (None, 0.0, 1.0) for fixed in (None, *ACTIVATIONS)
+             if (bias, fixed) != (None, None)],
+           Slip("It looks like i and f are swapped: the forget gate multiplies the old cell, the input gate the update.",
+                lambda cell, i, j, f, **setting: course_cell_update(cell, f, j, i, **setting))),
+    hints={"values": "Expected cell * sigmoid(f + forget_bias) + sigmoid(i) * activation(j)."},
+    answers={"cell_update": course_cell_update},
+    success="correct for every (forget_bias, activation) in (1, torch.relu), (0.5, torch.tanh), (2, torch.relu), "
+            "(0, torch.sigmoid) (seed {seed})."))
+
+check_hidden_state = declare(Declaration(
+    NOTEBOOK, 3, "the hidden state (hidden_state)", 1, "hidden_state", reference=course_hidden_state,
+    cases=lambda seed: _gate_cases("hidden_state", seed, tuple((None, a) for a in ACTIVATIONS), 2), output=tensors(),
+    slips=(Slip("You left out the activation of the cell: apply `activation` to new_cell before gating.",
+                lambda new_cell, o, activation: new_cell * torch.sigmoid(o)),
+           Slip("The output gate needs its sigmoid: multiply by sigmoid(o), a value between 0 and 1.",
+                lambda new_cell, o, activation: activation(new_cell) * o),
+           *[Slip(f"It matches activation={_name(other)} (apply the `activation` argument, not a fixed function).",
+                  lambda new_cell, o, activation, other=other: None if other is activation
+                  else other(new_cell) * torch.sigmoid(o)) for other in ACTIVATIONS]),
+    hints={"values": "Expected activation(new_cell) * sigmoid(o)."},
+    answers={"hidden_state": course_hidden_state},
+    success="correct with activation torch.relu, torch.tanh, torch.sigmoid (seed {seed})."))
 
 
 # ----------------------------------------------------------------------------------------------
-# exercise 4: one whole step
+# exercise 4: one whole step (a hook: each step is fed the state the previous one returned)
 # ----------------------------------------------------------------------------------------------
 def _step_advice(result_cell: torch.Tensor, cell: ConvLSTMCell, x: torch.Tensor, state: tuple[torch.Tensor, ...],
                  forget_bias: float, activation: Activation) -> str:
@@ -330,104 +297,106 @@ def _check_step_once(convlstm_step: Callable[..., Any], seed: int, setting: Step
         state = (new_cell, new_hidden)
 
 
-@exercise_check(NOTEBOOK, 4, "one whole step (convlstm_step)", points=2, answers={"convlstm_step": course_convlstm_step},
-                builds_on=(check_split_gates, check_cell_update, check_hidden_state))
-def check_convlstm_step(convlstm_step: Callable[..., Any], *, seed: int = 0) -> str:
-    """``convlstm_step(conv, x, state, forget_bias, activation)`` must match ConvLSTMCell over several steps.
-
-    Tried with every setting in ``STEP_SETTINGS`` (channel counts, kernel sizes 1, 3 and 5, forget biases
-    0 to 2, ReLU, tanh and sigmoid). Both start from the same random state and each is fed its own state
-    back; every step's hidden and cell states are compared.
-    """
-    require_defined_in_notebook(convlstm_step, exercise="convlstm_step")
+def _steps(convlstm_step: Callable[..., Any], *, seed: int) -> str:
     for offset, setting in enumerate(STEP_SETTINGS):
         _check_step_once(convlstm_step, seed + offset, setting)
-    kernels = sorted({setting.kernel_size for setting in STEP_SETTINGS})
-    return (f"matches ConvLSTMCell step after step in {len(STEP_SETTINGS)} settings: kernels "
-            f"{', '.join(map(str, kernels))}, forget biases 0 to 2, ReLU, tanh and sigmoid (seed {seed}).")
+    return (f"matches ConvLSTMCell step after step in {len(STEP_SETTINGS)} settings: kernels 1, 3, 5, forget biases "
+            f"0 to 2, ReLU, tanh and sigmoid (seed {seed}).")
+
+
+check_convlstm_step = declare(Declaration(
+    NOTEBOOK, 4, "one whole step (convlstm_step)", 2, "convlstm_step", hook=_steps,
+    answers={"convlstm_step": course_convlstm_step},
+    builds_on=(check_split_gates, check_cell_update, check_hidden_state)))
 
 
 # ---------------------------------------------------------------------------------------------- unrolling
-def _unroll_slips(cell: ConvLSTMCell, inputs: list[torch.Tensor], state: tuple[torch.Tensor, torch.Tensor]
-                  ) -> list[tuple[list[torch.Tensor], str]]:
-    with torch.no_grad():
-        restarted = [cell(x, state)[0] for x in inputs]
-        outputs, _ = unroll(cell, inputs, state)
-    return [(restarted, "every step starts again from the first state: feed each step the state the previous "
-                        "step returned"),
-            (outputs[::-1], "the outputs come in reverse order: append them as the steps run")]
-
-
-@exercise_check(NOTEBOOK, 5, "run the memory over a sequence (unroll)", points=2, builds_on=(check_convlstm_step,))
-def check_unroll(unroll_answer: Callable[..., Any], *, seed: int = 0) -> str:
-    """``unroll(cell, inputs, state)`` must give ``course_lib.nn.unroll``'s outputs and final state."""
-    require_defined_in_notebook(unroll_answer, exercise="unroll")
+def _unroll_cases(seed: int) -> list[Case]:
     generator = _generator(seed)
-    settings = ((2, 3, 5, 4), (1, 2, 4, 1), (3, 1, 6, 3))
-    for in_channels, hidden, size, steps in settings:
+    cases = []
+    for in_channels, hidden, size, steps in ((2, 3, 5, 4), (1, 2, 4, 1), (3, 1, 6, 3)):
         torch.manual_seed(seed + steps)
-        cell = ConvLSTMCell(in_channels, hidden)
-        with torch.no_grad():
-            cell.conv.bias.normal_(generator=generator)
+        cell = ConvLSTMCell(in_channels, hidden).requires_grad_(False)
+        cell.conv.bias.normal_(generator=generator)
         inputs = [_random(generator, 2, in_channels, size, size) for _ in range(steps)]
         state = (_random(generator, 2, hidden, size, size), _random(generator, 2, hidden, size, size))
-        call = f"unroll(ConvLSTMCell({in_channels}, {hidden}), {steps} inputs of shape (2, {in_channels}, {size}, {size}))"
-        with torch.no_grad():
-            result = call_learner(unroll_answer, cell, list(inputs), state, exercise="unroll", call=call)
-            expected_outputs, expected_state = unroll(cell, inputs, state)
-        if not (isinstance(result, (tuple, list)) and len(result) == 2):
-            raise AssertionError(f"{call} returned {describe(result)}; return a pair (outputs, final_state): the "
-                                 "list of every step's hidden output and the last (cell, hidden).")
-        outputs, final = result
-        if not isinstance(outputs, (list, tuple)) or len(outputs) != steps:
-            raise AssertionError(f"{call}: the outputs are {describe(outputs)}; give a list with every step's hidden "
-                                 f"output ({steps} here), not only the last.")
-        if not all(isinstance(o, torch.Tensor) and close(o, e) for o, e in zip(outputs, expected_outputs)):
-            slip = next((advice for slipped, advice in _unroll_slips(cell, inputs, state)
-                         if all(isinstance(o, torch.Tensor) and close(o, s) for o, s in zip(outputs, slipped))), "")
-            first = next(i for i, (o, e) in enumerate(zip(outputs, expected_outputs))
-                         if not (isinstance(o, torch.Tensor) and close(o, e)))
-            raise AssertionError(f"{call}: step {first + 1}'s output differs from the reference."
-                                 + (f" It looks like {slip}." if slip else " Call cell(x, state) for each input in "
-                                                                         "order and keep the state it returns."))
-        if not (isinstance(final, (tuple, list)) and len(final) == 2
-                and all(isinstance(t, torch.Tensor) and close(t, e) for t, e in zip(final, expected_state))):
-            raise AssertionError(f"{call}: the outputs are right but the final state is {describe(final)}, not the last "
-                                 "step's (cell, hidden): return the state the last call of cell(x, state) gave.")
-    instead = refusal(unroll_answer, ConvLSTMCell(1, 1), [], ConvLSTMCell(1, 1).zero_state(torch.zeros(1, 1, 2, 2)),
-                      exercise="unroll", call="unroll(cell, [], state)")
-    if isinstance(instead, str):
-        raise AssertionError(f"unroll(cell, [], state) {instead}; a sequence without steps has no output: raise "
-                             "ValueError.")
-    return (f"matches course_lib.nn.unroll (every output and the final state) in {len(settings)} settings, and refuses "
-            f"an empty sequence (seed {seed}).")
+        cases.append(Case(f"unroll(ConvLSTMCell({in_channels}, {hidden}), {steps} inputs of shape (2, {in_channels}, "
+                          f"{size}, {size}))", (cell, inputs, state)))
+    return cases
+
+
+def _sequence(result: Any) -> tuple[list[torch.Tensor], tuple[torch.Tensor, ...]]:
+    outputs, final = result
+    if not isinstance(outputs, (list, tuple)) or not isinstance(final, (list, tuple)) or len(final) != 2:
+        raise TypeError(type(outputs).__name__)
+    return [tensors().read(o) for o in outputs], tuple(tensors().read(t) for t in final)
+
+
+def _same_sequence(got: tuple, want: tuple) -> bool:
+    return all(map(close, got[0], want[0])) and all(map(close, got[1], want[1]))
+
+
+def _which_step(got: tuple, want: tuple) -> str:
+    first = next((i for i, (o, e) in enumerate(zip(*(got[0], want[0]))) if not close(o, e)), None)
+    return "gives the right outputs but another final state" if first is None else \
+        f"gives at step {first + 1} an output other than the reference's"
+
+
+def _last_output_only(raw: Any, want: Any) -> str:
+    return ("The outputs are one tensor: give a list with every step's hidden output, not only the last."
+            if isinstance(raw, (tuple, list)) and raw and not isinstance(raw[0], (list, tuple)) else
+            "Return a pair (outputs, final_state): the list of every step's hidden output and the last (cell, hidden).")
+
+
+def _unroll_variant(cell: ConvLSTMCell, inputs: list, state: tuple, restart: bool) -> tuple:
+    """What a loop that restarts every step from the first state, or one that reverses the outputs, returns."""
+    if restart:
+        return [cell(x, state)[0] for x in inputs], cell(inputs[-1], state)[1]
+    outputs, final = unroll(cell, inputs, state)
+    return outputs[::-1], final
+
+
+check_unroll = declare(Declaration(
+    NOTEBOOK, 5, "run the memory over a sequence (unroll)", 2, "unroll", reference=unroll, cases=_unroll_cases,
+    output=Output("a pair (outputs, final_state)", _sequence, _same_sequence,
+                  lambda value: len(value[0]), _which_step),
+    slips=(Slip("It looks like every step starts again from the first state: feed each step the state the previous "
+                "step returned.", lambda cell, inputs, state: _unroll_variant(cell, inputs, state, True)),
+           Slip("It looks like the outputs come in reverse order: append them as the steps run.",
+                lambda cell, inputs, state: _unroll_variant(cell, inputs, state, False))),
+    hints={"kind": _last_output_only, "shape": "Give a list with every step's hidden output, not only the last.",
+           "values": lambda got, want: "Return the final state the last call of cell(x, state) gave, (cell, hidden)."
+           if all(map(close, got[0], want[0])) else "Call cell(x, state) for each input in order and keep the state "
+           "it returns."},
+    refuse=lambda seed: [Case("unroll(cell, [], state)", (ConvLSTMCell(1, 1), [], ConvLSTMCell(1, 1).zero_state(
+        torch.zeros(1, 1, 2, 2))))],
+    refuse_advice="a sequence without steps has no output: raise ValueError.",
+    builds_on=(check_convlstm_step,),
+    success="matches course_lib.nn.unroll (every output and the final state) in {n} settings, and refuses an empty "
+            "sequence (seed {seed})."))
 
 
 # ---------------------------------------------------------------------------------------------- counting weights
-@exercise_check(NOTEBOOK, 6, "what the memory costs in weights (convlstm_parameters)", points=1)
-def check_convlstm_parameters(convlstm_parameters: Callable[[int, int, int], int], *, seed: int = 0) -> str:
-    """``convlstm_parameters(in_channels, hidden_channels, kernel_size)`` must count ConvLSTMCell's parameters."""
-    require_defined_in_notebook(convlstm_parameters, exercise="convlstm_parameters")
+def _parameter_cases(seed: int) -> list[Case]:
     generator = _generator(seed)
     cases = [(64, 64, 3), (1, 1, 1), (3, 8, 5)]
     cases += [tuple(int(v) for v in torch.randint(1, 40, (2,), generator=generator)) + (int(k),)
               for k in torch.tensor([1, 3, 5, 7])[torch.randint(0, 4, (4,), generator=generator)]]
-    for in_channels, hidden, kernel in cases:
-        call = f"convlstm_parameters({in_channels}, {hidden}, {kernel})"
-        result = call_learner(convlstm_parameters, in_channels, hidden, kernel, exercise="convlstm_parameters",
-                              call=call)
-        with torch.device("meta"):
-            expected = sum(p.numel() for p in ConvLSTMCell(in_channels, hidden, kernel).parameters())
-        if not isinstance(result, Integral) or isinstance(result, bool):
-            raise AssertionError(f"{call} returned {describe(result)}; a count of weights is an int ({expected}).")
-        if result != expected:
-            weights = (in_channels + hidden) * kernel * kernel
-            slips = {4 * hidden * weights: "forgot the 4 * hidden biases",
-                     hidden * (weights + 1): "counted one gate: the convolution gives 4 * hidden channels, i, j, f "
-                                             "and o",
-                     4 * hidden * (in_channels * kernel * kernel + 1): "left out the hidden state: the convolution "
-                                                                       "reads cat([x, h]), in + hidden channels"}
-            slip = slips.get(result, "")
-            raise AssertionError(f"{call} returned {result:,}; the cell has {expected:,} parameters."
-                                 + (f" You {slip}." if slip else " Count the one convolution's weights and biases."))
-    return f"counts ConvLSTMCell's parameters in {len(cases)} settings (seed {seed})."
+    return [Case(f"convlstm_parameters({i}, {h}, {k})", (i, h, k)) for i, h, k in cases]
+
+
+def _cell_parameters(in_channels: int, hidden: int, kernel: int) -> int:
+    with torch.device("meta"):
+        return sum(p.numel() for p in ConvLSTMCell(in_channels, hidden, kernel).parameters())
+
+
+check_convlstm_parameters = declare(Declaration(
+    NOTEBOOK, 6, "what the memory costs in weights (convlstm_parameters)", 1, "convlstm_parameters",
+    reference=_cell_parameters, cases=_parameter_cases, output=INT,
+    slips=(Slip("You forgot the 4 * hidden biases.", lambda i, h, k: 4 * h * (i + h) * k * k),
+           Slip("You counted one gate: the convolution gives 4 * hidden channels, i, j, f and o.",
+                lambda i, h, k: h * ((i + h) * k * k + 1)),
+           Slip("You left out the hidden state: the convolution reads cat([x, h]), in + hidden channels.",
+                lambda i, h, k: 4 * h * (i * k * k + 1))),
+    hints={"kind": "A count of weights is an int.", "values": "Count the one convolution's weights and biases."},
+    success="counts ConvLSTMCell's parameters in {n} settings (seed {seed})."))

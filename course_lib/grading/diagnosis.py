@@ -8,12 +8,15 @@ every student with that slip, and the ``detail``, the full message the student s
 
 Where the cause comes from:
 
-* the course's helpers in ``core`` raise :class:`Finding` (an ``AssertionError``) with its kind and cause;
-* a checker's own ``raise AssertionError(f"...")`` is read at its source: the message is matched against the
-  f-string of the raise statement that produced it and the text around the placeholders is kept. A placeholder
-  keeps its text when it carries a cause (its name holds ``slip``, ``advice``, ``hint``, ``diagnosis``, ``guess`` or
-  ``instead``: ``CAUSE_WORDS``) or when that text is a few plain words ("the state's hidden"); one that holds the
-  failing case or its numbers becomes "…". The leading "…" (the failing call) is dropped, so the cause comes first.
+* the course's helpers in ``core`` raise :class:`Finding` (an ``AssertionError``) with its kind and cause, and so
+  does the engine of declared exercises (``declare``), whose cause is the declaration's fixed text (what differs, and
+  the advice of the slip or hint that explains it);
+* a hook's (or a hand-written checker's) own ``raise AssertionError(f"...")`` is read at its source: the message is
+  matched against the f-string of the raise statement that produced it and the text around the placeholders is
+  kept. A placeholder keeps its text when it carries a cause (its name holds ``slip``, ``advice``, ``hint``,
+  ``diagnosis``, ``guess`` or ``instead``: ``CAUSE_WORDS``) or when that text is a few plain words ("the state's
+  hidden"); one that holds the failing case or its numbers becomes "…". The leading "…" (the failing call) is
+  dropped, so the cause comes first.
 
 Where a grade is taken, ``feedback`` writes the diagnosis into the test cell's output as a display whose MIME type is
 ``MIME_TYPE`` and whose payload is :meth:`Diagnosis.record` (versioned by ``VERSION``); ``course_lib.instructor``

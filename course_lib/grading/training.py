@@ -6,7 +6,8 @@ and its AdamW optimiser are copied, one copy trained k steps by the learner's fu
 reference, and the losses and every weight must agree. The usual slips (no ``zero_grad``, the loss on logits,
 no ``step``) are simulated the same way, so a message names a slip only when the
 answer's weights are that slip's. Validation runs a network with batch norm whose running statistics differ from
-the batch's, so forgetting ``model.eval()`` changes the numbers.
+the batch's, so forgetting ``model.eval()`` changes the numbers. Both are hooks of their declarations (what they
+check is what the answer does to a model); the schedule is declared (``grading.declare``): cases, slips, advice.
 """
 
 from __future__ import annotations
@@ -21,8 +22,8 @@ import torch
 from torch import nn
 
 from course_lib.grading.cfcm import check_dice, check_dice_score_and_loss
-from course_lib.grading.core import call_learner, close, describe, require_defined_in_notebook, worst_difference
-from course_lib.grading.feedback import exercise_check
+from course_lib.grading.core import call_learner, close, describe, worst_difference
+from course_lib.grading.declare import Case, Declaration, Output, Slip, declare
 from course_lib.losses import dice, dice_loss
 from course_lib.train.configs import get_config
 from course_lib.train.schedule import learning_rate
@@ -96,11 +97,9 @@ def _loss_value(result: Any, index: int) -> float:
                          "tensor, e.g. loss.detach(), or loss.item()).")
 
 
-@exercise_check(NOTEBOOK, 4, "the training step by hand (train_step)", points=3,
-                builds_on=(check_dice_score_and_loss,))
-def check_train_step(train_step: Callable[..., Any], *, seed: int = 0) -> str:
-    """``STEPS`` steps of ``train_step(model, optimizer, images, labels)`` must leave the weights the reference leaves."""
-    require_defined_in_notebook(train_step, exercise="train_step")
+def _steps(train_step: Callable[..., Any], *, seed: int) -> str:
+    """The hook: ``STEPS`` steps of ``train_step(model, optimizer, images, labels)`` must leave the weights the
+    reference leaves."""
     for offset in range(2):
         model, results = _trained(train_step, seed + offset, learner=True)
         reference, expected = _trained(reference_train_step, seed + offset, learner=False)
@@ -123,6 +122,10 @@ def check_train_step(train_step: Callable[..., Any], *, seed: int = 0) -> str:
                                  "this batch's loss, computed before the update.")
     return (f"{STEPS} steps on two seeded tiny networks leave every weight where fit's own train_step leaves it, and "
             f"the losses match (seed {seed}).")
+
+
+check_train_step = declare(Declaration(NOTEBOOK, 4, "the training step by hand (train_step)", 3, "train_step",
+                                       hook=_steps, builds_on=(check_dice_score_and_loss,)))
 
 
 def _step_diagnosis(model: nn.Module, seed: int) -> str:
@@ -155,10 +158,9 @@ def _soft_dice(model: nn.Module, images: torch.Tensor, labels: torch.Tensor) -> 
     return soft
 
 
-@exercise_check(NOTEBOOK, 5, "the validation loop by hand (validate)", points=2, builds_on=(check_dice,))
-def check_validate(validate: Callable[..., Any], *, seed: int = 0) -> str:
-    """``validate(model, images, labels, batch_size, threshold)`` must give the reference's per-image Dice."""
-    require_defined_in_notebook(validate, exercise="validate")
+def _validation(validate: Callable[..., Any], *, seed: int) -> str:
+    """The hook: ``validate(model, images, labels, batch_size, threshold)`` must give the reference's per-image Dice,
+    without tracking gradients, in evaluation mode, and leave the model training."""
     generator = torch.Generator().manual_seed(seed)
     for count, batch_size, threshold in ((7, 3, 0.5), (4, 4, 0.5), (5, 16, 0.3)):
         model = _normed_model(seed + count)
@@ -201,6 +203,10 @@ def check_validate(validate: Callable[..., Any], *, seed: int = 0) -> str:
             f"the set, and two thresholds, without tracking gradients, and leaves the model training (seed {seed}).")
 
 
+check_validate = declare(Declaration(NOTEBOOK, 5, "the validation loop by hand (validate)", 2, "validate",
+                                     hook=_validation, builds_on=(check_dice,)))
+
+
 def _validate_diagnosis(result: torch.Tensor, model: nn.Module, state: dict, data: tuple[torch.Tensor, torch.Tensor],
                         batch_size: int, threshold: float) -> str:
     images, labels = data
@@ -226,48 +232,58 @@ def _reference_rate(step: int, total: int, peak: float, warmup: float) -> float:
     return learning_rate(config, step, total)
 
 
-def _rate_slips(step: int, total: int, peak: float, warmup: float) -> dict[str, float]:
-    progress = step / max(total - 1, 1)
-    start, end = peak / 25, peak / 1e4
-    cosine = lambda a, b, t: b + (a - b) * 0.5 * (1 + math.cos(math.pi * t))  # noqa: E731
-    linear_warm = start + (peak - start) * progress / warmup if progress < warmup else None
-    return {
-        "the warm-up rises in a straight line; one-cycle rises along a half cosine too": (
-            linear_warm if linear_warm is not None else _reference_rate(step, total, peak, warmup)),
-        "the rate starts at 0; it starts at peak / 25": (
-            cosine(0.0, peak, progress / warmup) if progress < warmup else _reference_rate(step, total, peak, warmup)),
-        "the rate falls to 0; it ends at peak / 10000": (
-            _reference_rate(step, total, peak, warmup) if progress < warmup
-            else cosine(peak, 0.0, (progress - warmup) / (1 - warmup))),
-        "progress is step / total_steps; the last step is total_steps - 1, so divide by total_steps - 1": (
-            _reference_rate(step, total + 1, peak, warmup)),
-    }
+def _rate_case(step: int, total: int, peak: float, warmup: float) -> Case:
+    return Case(f"one_cycle_lr(step={step}, total_steps={total}, peak={peak:.4g}, warmup_fraction={warmup:.3g})",
+                (step, total, peak, warmup))
 
 
-@exercise_check(NOTEBOOK, 6, "the one-cycle learning rate (one_cycle_lr)", points=2)
-def check_one_cycle(one_cycle_lr: Callable[..., float], *, seed: int = 0) -> str:
-    """``one_cycle_lr(step, total_steps, peak, warmup_fraction)`` must equal the recipes' own schedule."""
-    require_defined_in_notebook(one_cycle_lr, exercise="one_cycle_lr")
+def _rate_cases(seed: int) -> list[Case]:
     generator = torch.Generator().manual_seed(seed)
     settings = [(100, 3e-3, 0.3), (48, 1e-3, 0.25)]
-    settings += [(int(torch.randint(10, 400, (1,), generator=generator)), float(torch.rand(1, generator=generator)) * 1e-2
-                  + 1e-4, float(torch.rand(1, generator=generator)) * 0.5 + 0.1)]
-    for total, peak, warmup in settings:
-        for step in dict.fromkeys([0, total - 1, int(total * warmup), 1, total // 7, total // 2, total - 2]):
-            call = f"one_cycle_lr(step={step}, total_steps={total}, peak={peak:.4g}, warmup_fraction={warmup:.3g})"
-            result = call_learner(one_cycle_lr, step, total, peak, warmup, exercise="one_cycle_lr", call=call)
-            expected = _reference_rate(step, total, peak, warmup)
-            if isinstance(result, torch.Tensor) and result.numel() == 1:
-                result = float(result)
-            if not isinstance(result, (int, float)) or isinstance(result, bool):
-                raise AssertionError(f"{call} returned {describe(result)}; a learning rate is a float.")
-            if not math.isclose(result, expected, rel_tol=1e-6, abs_tol=1e-12):
-                slip = next((advice for advice, value in _rate_slips(step, total, peak, warmup).items()
-                             if value is not None and not math.isclose(value, expected, rel_tol=1e-9)
-                             and math.isclose(result, value, rel_tol=1e-6, abs_tol=1e-12)), "")
-                raise AssertionError(f"{call} returned {result:.6g}, expected {expected:.6g}."
-                                     + (f" It looks like {slip}." if slip else
-                                        " Rise from peak/25 to peak along a half cosine over the warm-up share of "
-                                        "the steps, then fall to peak/10000 the same way."))
-    return f"equals the recipes' one-cycle schedule at the start, the peak, the middle and the end of {len(settings)} " \
-           f"runs (seed {seed})."
+    settings += [(int(torch.randint(10, 400, (1,), generator=generator)), float(torch.rand(1, generator=generator))
+                  * 1e-2 + 1e-4, float(torch.rand(1, generator=generator)) * 0.5 + 0.1)]
+    return [_rate_case(step, total, peak, warmup) for total, peak, warmup in settings
+            for step in dict.fromkeys([0, total - 1, int(total * warmup), 1, total // 7, total // 2, total - 2])]
+
+
+def _rate(value: Any) -> float:
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        return float(value)
+    if not isinstance(value, (int, float)) or isinstance(value, bool):
+        raise TypeError(type(value).__name__)
+    return float(value)
+
+
+def _cosine(start: float, end: float, share: float) -> float:
+    return end + (start - end) * 0.5 * (1 + math.cos(math.pi * share))
+
+
+def _warm_up(step: int, total: int, peak: float, warmup: float, rise: Callable[[float], float]) -> float:
+    """The schedule with the warm-up replaced by ``rise(share of the warm-up done)``."""
+    progress = step / max(total - 1, 1)
+    return rise(progress / warmup) if progress < warmup else _reference_rate(step, total, peak, warmup)
+
+
+def _cool_down_to_zero(step: int, total: int, peak: float, warmup: float) -> float:
+    progress = step / max(total - 1, 1)
+    return _reference_rate(step, total, peak, warmup) if progress < warmup else _cosine(
+        peak, 0.0, (progress - warmup) / (1 - warmup))
+
+
+check_one_cycle = declare(Declaration(
+    NOTEBOOK, 6, "the one-cycle learning rate (one_cycle_lr)", 2, "one_cycle_lr", reference=_reference_rate,
+    cases=_rate_cases, output=Output("a float", _rate, lambda got, want: math.isclose(got, want, rel_tol=1e-6,
+                                                                                      abs_tol=1e-12),
+                                     differs=lambda got, want: f"returned {got:.6g}, expected {want:.6g}"),
+    slips=(Slip("It looks like the warm-up rises in a straight line; one-cycle rises along a half cosine too.",
+                lambda s, t, p, w: _warm_up(s, t, p, w, lambda share: p / 25 + (p - p / 25) * share)),
+           Slip("It looks like the rate starts at 0; it starts at peak / 25.",
+                lambda s, t, p, w: _warm_up(s, t, p, w, lambda share: _cosine(0.0, p, share))),
+           Slip("It looks like the rate falls to 0; it ends at peak / 10000.", _cool_down_to_zero),
+           Slip("It looks like progress is step / total_steps; the last step is total_steps - 1, so divide by "
+                "total_steps - 1.", lambda s, t, p, w: _reference_rate(s, t + 1, p, w))),
+    hints={"kind": "A learning rate is a float.",
+           "values": "Rise from peak/25 to peak along a half cosine over the warm-up share of the steps, then fall to "
+                     "peak/10000 the same way."},
+    success="equals the recipes' one-cycle schedule at the start, the peak, the middle and the end of 3 runs "
+            "(seed {seed})."))

@@ -1,12 +1,11 @@
 """Checks for notebook 1's transforms: merging the masks, the crop, the resize, the consistent shuffle, the shift.
 
-Each ``check_*`` function takes the learner's transform *class*, builds it, runs it on random inputs
-drawn from a fixed seed (so a grade is reproducible) and compares the result with the reference in
-``course_lib.data.transforms`` or, for random transforms, with the properties every correct answer
-has. Every check tries every behaviour that is graded (the hidden tests run the same check with other
-seeds), so an answer that passes the visible test is not surprised by its grade. A failure says which
-case differs, how, and the likely fix, naming a cause only after confirming that the answer has it;
-``course_lib.grading.feedback`` shows it. Nothing is written to stderr (nbgrader scores such a cell zero).
+``merge_masks`` and ``ResizeImage`` are declarations (``grading.declare``: cases drawn from the seed, compared with
+``course_lib.data.files.merge_masks`` and ``course_lib.data.transforms.ResizeImage``, their slips recomputed; the
+resize's ``run`` builds the learner's class and applies it). The crop, the shuffle and the shift keep a hook that
+builds the learner's class, runs it on many random cases at once and compares the result with the reference or,
+for random transforms, with the properties every correct answer has; a cause is named only after confirming that
+the answer has it.
 """
 
 from __future__ import annotations
@@ -18,11 +17,13 @@ import numpy as np
 
 from course_lib.data import transforms as reference
 from course_lib.data.files import merge_masks as reference_merge_masks
-from course_lib.grading.core import call_learner, describe, refusal, require_defined_in_notebook
-from course_lib.grading.feedback import exercise_check
+from course_lib.grading.core import call_learner, describe, refusal, require_defined_in_notebook  # noqa: F401
+from course_lib.grading.declare import Case, Declaration, Output, Slip, declare
+from course_lib.grading.feedback import exercise_check  # noqa: F401 - for checkers written from tools/exercise.py's skeleton
 
 __all__ = ["check_merge_masks", "check_crop", "check_resize", "check_shuffle", "check_random_shift"]
 
+NOTEBOOK = "01_data_transforms"
 Transform = Callable[[dict], dict]
 
 
@@ -42,7 +43,6 @@ def _build(cls: Any, *args: Any, exercise: str, **kwargs: Any) -> Transform:
     """The learner's class instantiated with the exercise's constructor arguments."""
     if not callable(cls):
         raise AssertionError(f"{exercise}: pass the class itself to the check, got {describe(cls)}.")
-    require_defined_in_notebook(cls, exercise=exercise)
     signature = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kwargs.items()])
     return call_learner(cls, *args, exercise=exercise, call=f"{exercise}({signature})", **kwargs)
 
@@ -76,47 +76,43 @@ def _mask_pairs(rng: np.random.Generator) -> list[tuple[str, np.ndarray, np.ndar
     return pairs
 
 
-@exercise_check("01_data_transforms", 1, "one label from the two lung masks (merge_masks)", points=1)
-def check_merge_masks(merge_masks: Callable[[np.ndarray, np.ndarray], np.ndarray], *, seed: int = 0) -> str:
-    """``merge_masks(left, right)`` must equal ``course_lib.data.files.merge_masks`` and refuse unequal shapes."""
-    require_defined_in_notebook(merge_masks, exercise="merge_masks")
-    rng = np.random.default_rng(seed)
-    pairs = _mask_pairs(rng)
-    for what, left, right in pairs:
-        call = f"merge_masks({what} of shape {left.shape})"
-        result = call_learner(merge_masks, left.copy(), right.copy(), exercise="merge_masks", call=call)
-        expected = reference_merge_masks(left, right)
-        if not isinstance(result, np.ndarray):
-            raise AssertionError(f"{call} returned {describe(result)}; expected a numpy array.")
-        if result.shape != expected.shape:
-            raise AssertionError(f"{call} has shape {result.shape}, expected {expected.shape}: one label per pixel.")
-        values = np.asarray(result, dtype=np.float64)
-        if np.array_equal(values, np.asarray(left, np.float64) + np.asarray(right, np.float64)) and \
-                not np.array_equal(values, expected):
-            raise AssertionError(f"{call}: you added the two masks, so overlapping pixels become 2 and 'on' values "
-                                 "stay 255: take their union instead (np.logical_or of the masks compared with 0).")
-        if not np.array_equal(values, expected):
-            wrong = tuple(np.argwhere(values != expected)[0])
-            if left[wrong] > 0 and right[wrong] > 0 and values[wrong] == 0 and left.dtype == np.uint8:
-                raise AssertionError(f"{call}: where the masks are {left[wrong]} and {right[wrong]} you give 0. "
-                                     f"Adding uint8 masks overflows ({left[wrong]} + {right[wrong]} wraps around to "
-                                     f"{(int(left[wrong]) + int(right[wrong])) % 256}): compare each mask with 0 "
-                                     "first, then combine (np.logical_or).")
-            raise AssertionError(f"{call}: at pixel {tuple(int(i) for i in wrong)} (left {left[wrong]}, right "
-                                 f"{right[wrong]}) you give {values[wrong]:g}, expected "
-                                 f"{expected[wrong]:g}: 1 where either mask is above 0, else 0.")
-        if result.dtype != np.float32:
-            raise AssertionError(f"{call} has the right values but dtype {result.dtype}; the training code expects "
-                                 "float32 labels (.astype(np.float32)).")
-    for left_shape, right_shape in (((6, 5), (5, 6)), ((6, 5), (1, 5))):  # the second would broadcast silently
-        call = f"merge_masks(a {left_shape} and a {right_shape} mask)"
-        instead = refusal(merge_masks, np.ones(left_shape, np.uint8), np.ones(right_shape, np.uint8),
-                          exercise="merge_masks", call=call)
-        if isinstance(instead, str):
-            raise AssertionError(f"{call} {instead}; masks of different shapes cannot belong to one image: raise "
-                                 "ValueError naming both shapes (NumPy broadcasts some pairs without complaint).")
-    return (f"matches the reference on {len(pairs)} pairs (0/255, 0/1, other 'on' values, overlaps, an empty mask) "
-            f"and refuses masks of different shapes (seed {seed}).")
+def _first_wrong_pixel(got: np.ndarray, want: np.ndarray) -> str:
+    wrong = tuple(int(i) for i in np.argwhere(np.asarray(got, np.float64) != want)[0]) if got.shape == want.shape \
+        and not np.array_equal(np.asarray(got, np.float64), want) else None
+    return f"gives {got[wrong]:g} at pixel {wrong}, expected {want[wrong]:g}" if wrong else \
+        f"has dtype {got.dtype}, expected {want.dtype}"
+
+
+def _array(value: Any) -> np.ndarray:
+    if not isinstance(value, np.ndarray):
+        raise TypeError(type(value).__name__)
+    return value
+
+
+ARRAY = Output("a numpy array", _array, lambda got, want: got.dtype == want.dtype and np.array_equal(
+    np.asarray(got, np.float64), want), lambda value: value.shape, _first_wrong_pixel)
+check_merge_masks = declare(Declaration(
+    NOTEBOOK, 1, "one label from the two lung masks (merge_masks)", 1, "merge_masks",
+    reference=reference_merge_masks, output=ARRAY,
+    cases=lambda seed: [Case(f"merge_masks({what} of shape {left.shape})", (left, right))
+                        for what, left, right in _mask_pairs(np.random.default_rng(seed))],
+    slips=(Slip("It looks like you added the two masks, so overlapping pixels become 2 and 'on' values stay 255: "
+                "take their union instead (np.logical_or of the masks compared with 0).",
+                lambda left, right: left.astype(np.float32) + right.astype(np.float32)),
+           Slip("Adding uint8 masks overflows (128 + 128 wraps around to 0): compare each mask with 0 first, then "
+                "combine (np.logical_or).", lambda left, right: ((left + right) > 0).astype(np.float32)
+                if left.dtype == np.uint8 else None)),
+    hints={"shape": "One label per pixel.",
+           "values": lambda got, want: f"It has the right values but dtype {got.dtype}; the training code expects "
+           "float32 labels (.astype(np.float32))." if np.array_equal(np.asarray(got, np.float64), want) else
+           "Give 1 where either mask is above 0, else 0."},
+    refuse=lambda seed: [Case(f"merge_masks(a {left} and a {right} mask)", (np.ones(left, np.uint8),
+                                                                             np.ones(right, np.uint8)))
+                         for left, right in (((6, 5), (5, 6)), ((6, 5), (1, 5)))],  # the second would broadcast
+    refuse_advice="masks of different shapes cannot belong to one image: raise ValueError naming both shapes (NumPy "
+                  "broadcasts some pairs without complaint).",
+    success="matches the reference on {n} pairs (0/255, 0/1, other 'on' values, overlaps, an empty mask) and refuses "
+            "masks of different shapes (seed {seed})."))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -183,8 +179,7 @@ def _crop_advice(got: np.ndarray, image: np.ndarray, expected: np.ndarray) -> st
     return " Keep the rectangle from the first to the last row and column (inclusive) that hold a non-zero pixel."
 
 
-@exercise_check("01_data_transforms", 2, "crop the padding (CropActualImage)", points=2)
-def check_crop(crop_class: Any, *, seed: int = 0, n_cases: int = 24) -> str:
+def _crop(crop_class: Any, *, seed: int, n_cases: int = 24) -> str:
     """Compare ``crop_class()`` with ``reference.CropActualImage()`` on ``n_cases`` random padded images.
 
     The first half are plainly padded; the second half have black pixels, rows and columns inside the
@@ -228,6 +223,11 @@ def check_crop(crop_class: Any, *, seed: int = 0, n_cases: int = 24) -> str:
             f"sides without padding included, and an all-black image raises ValueError (seed {seed}).")
 
 
+check_crop = declare(Declaration(
+    NOTEBOOK, 2, "crop the padding (CropActualImage)", 2, "CropActualImage", hook=_crop))
+
+
+
 def _check_black_image_raises(crop: Transform) -> None:
     black = {"images": [np.zeros((6, 5), np.float32)], "labels": [np.zeros((6, 5), np.float32)],
              "names": ["all_black"]}
@@ -258,73 +258,81 @@ def _resize_case(rng: np.random.Generator, low: int, high: int) -> tuple[np.ndar
     return image, label
 
 
-@exercise_check("01_data_transforms", 3, "resize images and labels (ResizeImage)", points=2)
-def check_resize(resize_class: Any, *, seed: int = 0, n_cases: int = 6) -> str:
-    """Compare ``resize_class(size)`` with ``reference.ResizeImage(size)`` on random images and float32 masks.
-
-    Three sizes: shrinking, growing (given as a list, as a user might) and a small square with thin structures.
-    """
+def _resize_cases(seed: int, n_cases: int = 6) -> list[Case]:
+    """Three sizes: shrinking, growing (given as a list, as a user might) and a small square with thin structures."""
     rng = np.random.default_rng(seed)
-    targets: list[Any] = [(24, 32), [70, 45], (13, 13)]
-    for size in targets:
-        cases = [_resize_case(rng, 20, 90) for _ in range(n_cases)]
-        data = {"images": [image for image, _ in cases], "labels": [label for _, label in cases],
+    cases = []
+    for size in [(24, 32), [70, 45], (13, 13)]:
+        pairs = [_resize_case(rng, 20, 90) for _ in range(n_cases)]
+        data = {"images": [image for image, _ in pairs], "labels": [label for _, label in pairs],
                 "names": [f"case_{i:02d}" for i in range(n_cases)], "extra": "left alone"}
-        expected = reference.ResizeImage(size)(copy.deepcopy(data))
-        expected["source_images"] = data["images"]
-        resize = _build(resize_class, size, exercise="ResizeImage")
-        result = _run(resize, copy.deepcopy(data), "ResizeImage", f"ResizeImage({size!r})(data)")
-        _compare_resized(result, expected, tuple(size), n_cases)
-    return (f"{len(targets) * n_cases} random images and masks match the reference at sizes "
-            f"{', '.join(str(tuple(t)) for t in targets)} (seed {seed}).")
+        cases.append(Case(f"ResizeImage({size!r})(data)", (size, data)))
+    return cases
 
 
-def _compare_resized(result: dict, expected: dict, size: tuple[int, int], n: int) -> None:
-    if result.get("extra") != "left alone":
-        raise AssertionError("ResizeImage: data['extra'] was changed or removed; keep the keys you do not resize.")
-    for key in ("images", "labels"):
-        value = result.get(key)
-        if not isinstance(value, np.ndarray):
-            raise AssertionError(f"ResizeImage{size}: data['{key}'] is a {type(value).__name__}; stack the resized "
-                                 "arrays into one numpy array of shape (N, height, width) with np.stack.")
-        if value.shape != (n, *size):
-            raise AssertionError(f"ResizeImage{size}: data['{key}'] has shape {value.shape}, expected {(n, *size)}.")
-        if value.dtype != np.float32:
-            raise AssertionError(f"ResizeImage{size}: data['{key}'] has dtype {value.dtype}; convert with .astype(np.float32).")
-    labels = result["labels"]
-    between = (labels > 0) & (labels < 1)
+def _resized(data: Any) -> dict:
+    """The data a resize returns: a dictionary with ``extra`` kept and float32 arrays of images and labels."""
+    if not isinstance(data, dict) or data.get("extra") != "left alone" or not all(
+            isinstance(data.get(key), np.ndarray) and data[key].dtype == np.float32 for key in ("images", "labels")):
+        raise TypeError(type(data).__name__)
+    return data
+
+
+def _not_resized_data(data: Any, want: dict) -> str:
+    """What to change where the resize returned something else than the data dictionary of float32 arrays."""
+    if not isinstance(data, dict):
+        return "End __call__ with `return data`."
+    if data.get("extra") != "left alone":
+        return "data['extra'] was changed or removed; keep the keys you do not resize."
+    key = next(key for key in ("images", "labels") if not isinstance(data.get(key), np.ndarray)
+               or data[key].dtype != np.float32)
+    if not isinstance(data.get(key), np.ndarray):
+        return (f"data['{key}'] is a {type(data.get(key)).__name__}; stack the resized arrays into one numpy array of "
+                "shape (N, height, width) with np.stack.")
+    return f"data['{key}'] has dtype {data[key].dtype}; convert with .astype(np.float32)."
+
+
+def _label_advice(got: dict, want: dict) -> str:
+    between = (got["labels"] > 0) & (got["labels"] < 1)
     if between.any():
-        raise AssertionError(
-            f"ResizeImage{size}: {int(between.sum())} label pixels lie strictly between 0 and 1 (e.g. "
-            f"{float(labels[between][0]):.3f}); a label is a class, not an intensity: resize labels with "
-            "order=0 and anti_aliasing=False."
-        )
-    if not np.array_equal(labels, expected["labels"]):
-        wrong = int(np.sum(labels != expected["labels"]))
-        raise AssertionError(
-            f"ResizeImage{size}: the labels are binary but {wrong} pixels differ from the reference; use "
-            "skimage.transform.resize(label, size, order=0, anti_aliasing=False, preserve_range=True)."
-        )
-    difference = np.abs(result["images"] - expected["images"])
-    if difference.max() > 1e-4:
-        case = int(np.argmax(difference.reshape(n, -1).max(axis=1)))
-        raise AssertionError(
-            f"ResizeImage{size}: image {case} differs from the reference by up to {difference.max():.4f}"
-            f"{_guess_image_resize(result['images'][case], expected['source_images'][case], size)}; resize "
-            "images with order=1, anti_aliasing=True, preserve_range=True."
-        )
+        example = float(got["labels"][between][0])
+        return (f"{int(between.sum())} label pixels lie strictly between 0 and 1 (e.g. {example:.3f}); a label is a "
+                "class, not an intensity: resize labels with order=0 and anti_aliasing=False.")
+    if not np.array_equal(got["labels"], want["labels"]):
+        return (f"The labels are binary but {int(np.sum(got['labels'] != want['labels']))} pixels differ from the "
+                "reference; use skimage.transform.resize(label, size, order=0, anti_aliasing=False, "
+                "preserve_range=True).")
+    return "Resize images with order=1, anti_aliasing=True, preserve_range=True."
 
 
-def _guess_image_resize(got: np.ndarray, source: np.ndarray, size: tuple[int, int]) -> str:
-    """Name the interpolation settings the learner's image matches, when it matches a common mistake."""
+def _interpolated(order: int, anti_aliasing: bool, said: str) -> Slip:
+    """The slip of images resized with another interpolation (the labels right)."""
     from skimage.transform import resize
 
-    for order, anti_aliasing, said in [(1, False, "anti-aliasing off"), (0, False, "nearest neighbour"),
-                                       (0, True, "nearest neighbour"), (3, True, "cubic interpolation")]:
-        guess = resize(source, size, order=order, anti_aliasing=anti_aliasing, preserve_range=True)
-        if np.allclose(got, guess, atol=1e-4):
-            return f" (it matches order={order}, anti_aliasing={anti_aliasing}: {said})"
-    return ""
+    def variant(size: Any, data: dict) -> dict:
+        right = reference.ResizeImage(size)(copy.deepcopy(data))
+        images = [resize(image, tuple(size), order=order, anti_aliasing=anti_aliasing, preserve_range=True)
+                  for image in data["images"]]
+        return {**right, "images": np.stack(images).astype(np.float32)}
+    return Slip(f"It matches order={order}, anti_aliasing={anti_aliasing}: {said}; resize images with order=1, "
+                "anti_aliasing=True, preserve_range=True.", variant)
+
+
+RESIZED = Output("the data dictionary with float32 arrays of images and labels", _resized,
+                 lambda got, want: np.array_equal(got["labels"], want["labels"])
+                 and float(np.abs(got["images"] - want["images"]).max()) <= 1e-4,
+                 lambda data: (data["images"].shape, data["labels"].shape),
+                 lambda got, want: f"differs from the reference's resize: images by up to "
+                                   f"{float(np.abs(got['images'] - want['images']).max()):.4f}, "
+                                   f"{int(np.sum(got['labels'] != want['labels']))} label pixels")
+check_resize = declare(Declaration(
+    NOTEBOOK, 3, "resize images and labels (ResizeImage)", 2, "ResizeImage",
+    reference=lambda size, data: reference.ResizeImage(size)(copy.deepcopy(data)),
+    run=lambda resize_class, size, data: resize_class(size)(data), cases=_resize_cases, output=RESIZED,
+    slips=(_interpolated(1, False, "anti-aliasing off"), _interpolated(0, False, "nearest neighbour"),
+           _interpolated(0, True, "nearest neighbour"), _interpolated(3, True, "cubic interpolation")),
+    hints={"kind": _not_resized_data, "values": _label_advice},
+    success="random images and masks match the reference at sizes (24, 32), (70, 45) and (13, 13) (seed {seed})."))
 
 
 # ----------------------------------------------------------------------------------------------
@@ -371,8 +379,7 @@ def _shuffled_order(result: dict, keys: list[str], n: int, call: str) -> np.ndar
     return order
 
 
-@exercise_check("01_data_transforms", 4, "shuffle all keys with one permutation (ShuffleData)", points=2)
-def check_shuffle(shuffle_class: Any, *, seed: int = 0) -> str:
+def _shuffle(shuffle_class: Any, *, seed: int) -> str:
     """Check ``shuffle_class(keys, seed=...)``: one permutation for all keys, a new one per call, reproducible.
 
     A shuffle is random, so instead of matching the reference's draws the check verifies what every
@@ -410,6 +417,11 @@ def check_shuffle(shuffle_class: Any, *, seed: int = 0) -> str:
     _shuffled_order(single, keys, 1, f"{what} on a one-case dataset")
     return (f"every key shares one permutation, each call draws a new one, seeds reproduce them, keys left out "
             f"stay in place and a one-case dataset works (seed {seed}).")
+
+
+check_shuffle = declare(Declaration(
+    NOTEBOOK, 4, "shuffle all keys with one permutation (ShuffleData)", 2, "ShuffleData", hook=_shuffle))
+
 
 
 # ----------------------------------------------------------------------------------------------
@@ -466,8 +478,7 @@ def _shift_batch(rng: np.random.Generator, n: int, height: int, width: int) -> d
     return {"images": images / images.max(), "labels": labels, "names": [f"case_{i}" for i in range(n)]}
 
 
-@exercise_check("01_data_transforms", 6, "a random shift, alike for image and mask (RandomShift)", points=2)
-def check_random_shift(shift_class: Any, *, seed: int = 0) -> str:
+def _random_shift(shift_class: Any, *, seed: int) -> str:
     """Check ``shift_class(max_shift, seed=...)`` on random batches.
 
     Every case must be moved by one integer offset within ``[-max_shift, max_shift]`` with zero fill,
@@ -500,3 +511,7 @@ def check_random_shift(shift_class: Any, *, seed: int = 0) -> str:
             raise AssertionError(f"{call}: the same seed gave different shifts; draw from self.rng, not np.random.")
     return ("every case moved by its own offset within range, image and label alike, zero fill, reproducible; "
             f"max_shift 2, 0 and 5 on square and non-square images (seed {seed}).")
+
+
+check_random_shift = declare(Declaration(
+    NOTEBOOK, 6, "a random shift, alike for image and mask (RandomShift)", 2, "RandomShift", hook=_random_shift))

@@ -166,7 +166,10 @@ def add_exercise(path: Path, new: NewExercise, before: str | None = None) -> tup
 def checker_skeleton(new: NewExercise, number: int, module: str) -> str:
     """The checker to write in ``course_lib/grading/<module>.py``, declared with the exercise's number and points."""
     fn = new.function
-    return f'''# In course_lib/grading/{module}.py (the test cell imports {new.check} from there). It needs:
+    return f'''# In course_lib/grading/{module}.py (the test cell imports {new.check} from there). A check that compares the
+# answer with a reference can be declared instead: {new.check} = declare(Declaration("{new.notebook}", {number},
+# "{new.title} ({fn})", {new.points:g}, "{fn}", reference=..., cases=..., slips=...)) (course_lib/grading/declare.py,
+# CONTRIBUTING.md step 3). Written by hand, it needs:
 #   import numpy as np
 #   from course_lib.grading.core import call_learner, require_defined_in_notebook
 #   from course_lib.grading.feedback import exercise_check

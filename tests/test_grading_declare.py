@@ -1,0 +1,84 @@
+"""course_lib.grading.declare: one declaration per exercise, one engine for what every check does."""
+
+from __future__ import annotations
+
+import pytest
+
+from course_lib.grading import feedback
+from course_lib.grading.core import describe
+from course_lib.grading.declare import INT, Case, Declaration, Slip, declare
+from course_lib.grading.diagnosis import Kind
+
+NOTEBOOK = "97_declare_test"
+
+check_triple = declare(Declaration(
+    NOTEBOOK, 1, "tripling", 2, "triple", reference=lambda x: 3 * x, output=INT,
+    cases=lambda seed: [Case(f"triple({x})", (x,)) for x in (seed + 2, seed + 5, -4)],
+    slips=(Slip("It looks like you doubled.", lambda x: 2 * x), Slip("It looks like you added three.", lambda x: x + 3)),
+    hints={"kind": "Return an int.", "values": "Multiply by three."},
+    refuse=lambda seed: [Case("triple(None)", (None,))], refuse_with=(TypeError,),
+    refuse_advice="raise TypeError for something that is not a number.",
+    success="triples {n} numbers and refuses {refused} (seed {seed})."))
+
+
+@pytest.fixture(autouse=True)
+def forget_results():
+    yield
+    for exercise in [e for e in feedback._RESULTS if e.notebook == NOTEBOOK]:
+        del feedback._RESULTS[exercise]
+
+
+def result_of(answer, **kwargs) -> feedback.CheckResult:
+    check_triple(answer, **kwargs)
+    return feedback._RESULTS[check_triple.exercise]
+
+
+def strict_triple(x):
+    if not isinstance(x, int):
+        raise TypeError(describe(x))
+    return 3 * x
+
+
+def test_a_right_answer_gets_the_success_line_with_its_numbers(student_session, capsys):
+    result = result_of(strict_triple, seed=4)
+    assert result.passed and result.message == "triples 3 numbers and refuses 1 (seed 4)."
+    assert check_triple.exercise.points == 2 and check_triple.exercise.title == "tripling"
+
+
+def test_a_slip_is_named_only_when_the_answer_is_that_slip_s(student_session, capsys):
+    doubled = result_of(lambda x: 2 * x)
+    assert "It looks like you doubled." in doubled.message and "added three" not in doubled.message
+    assert doubled.diagnosis.kind is Kind.WRONG
+    assert doubled.diagnosis.cause == "returned …, expected …. It looks like you doubled.", "the message, values left out"
+    other = result_of(lambda x: 4 * x)
+    assert other.message == "triple(2) returned 8, expected 6. Multiply by three." and "looks like" not in other.message
+    # at 5, 8 is what adding three gives; but adding three gives 5 at 2, where this answer was right: not that slip
+    late = result_of(lambda x: 3 * x if x < 5 else 8)
+    assert late.message == "triple(5) returned 8, expected 15. Multiply by three."
+    assert result_of(lambda x: 2 * x, seed=7).diagnosis.key == doubled.diagnosis.key, "numbers never split a cause"
+
+
+def test_the_kind_is_checked_before_the_values(student_session, capsys):
+    floated = result_of(lambda x: 3.0 * x)
+    assert floated.message == "triple(2) returned float 6.0; expected an int. Return an int."
+    assert floated.diagnosis.cause == "returned …; expected an int. Return an int."
+
+
+def test_an_input_that_must_be_refused_and_is_not_says_what_the_answer_did(student_session, capsys):
+    accepting = result_of(lambda x: 3 * x if x is not None else 0)
+    assert accepting.message == "triple(None) returned a result; raise TypeError for something that is not a number."
+    assert accepting.diagnosis.cause == "returned a result; raise TypeError for something that is not a number."
+
+
+def test_the_library_s_own_code_and_an_unwritten_answer_are_refused_before_any_case(student_session, capsys):
+    assert result_of(describe).diagnosis.kind is Kind.LIBRARY_CODE
+
+    def unwritten(x):
+        raise NotImplementedError()
+
+    assert result_of(unwritten).diagnosis.kind is Kind.NOT_STARTED
+
+
+def test_where_a_grade_is_taken_a_failure_raises(strict_checks):
+    with pytest.raises(feedback.CheckFailed, match="doubled"):
+        check_triple(lambda x: 2 * x)
