@@ -34,6 +34,8 @@ from dataclasses import dataclass, replace
 from types import TracebackType
 from typing import Any
 
+from course_lib.grading.python_source import parse_source
+
 __all__ = ["Kind", "Diagnosis", "Finding", "diagnose", "cause_key", "MIME_TYPE", "VERSION", "CAUSE_WORDS"]
 
 MIME_TYPE = "application/vnd.cfcm-course.diagnosis+json"
@@ -143,7 +145,7 @@ def _raising_frame(error: BaseException) -> TracebackType | None:
 def _tree(filename: str) -> ast.Module | None:
     source = "".join(linecache.getlines(filename))
     try:
-        return ast.parse(source) if source else None
+        return parse_source(source) if source else None
     except SyntaxError:
         return None
 

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import nbformat
 
+from course_lib.grading.python_source import parse_source
 from course_lib.instructor.cells import grade_id, is_solution, is_test
 
 __all__ = ["HEADING", "NotebookExercise", "exercises_of", "read_exercises", "check_imports", "setup_cell",
@@ -63,7 +64,7 @@ def check_imports(notebook: nbformat.NotebookNode) -> dict[str, str]:
         if cell.cell_type != "code":
             continue
         try:
-            tree = ast.parse(cell.source)
+            tree = parse_source(cell.source)
         except SyntaxError:
             continue
         for node in ast.walk(tree):

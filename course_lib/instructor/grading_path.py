@@ -36,6 +36,8 @@ import json
 import symtable
 from pathlib import Path
 
+from course_lib.grading.python_source import parse_source
+
 __all__ = ["cells_to_skip", "trimmed_imports", "write_skip_list", "startup_file", "kernel_hook", "SKIP_FOLDER", "NOTE"]
 
 SKIP_FOLDER = ".grading-path"
@@ -136,7 +138,7 @@ def cell_names(source: str) -> tuple[set[str], set[str]] | None:
     """(names the cell reads from earlier cells, names it defines at its top level), or None when it cannot be
     parsed (magics, syntax errors). A name the cell itself bound before reading it is not read from before."""
     try:
-        tree = ast.parse(source)
+        tree = parse_source(source)
     except SyntaxError:
         return None
     names = _Names()
@@ -199,7 +201,7 @@ def trimmed_imports(notebook) -> dict[int, str]:
         if _role(notebook.cells[i]) == "graded":
             continue
         lines = notebook.cells[i].source.split("\n")
-        body = ast.parse(notebook.cells[i].source).body
+        body = parse_source(notebook.cells[i].source).body
         imports = [node for node in body if isinstance(node, (ast.Import, ast.ImportFrom))]
         read_here = set(needed)  # and what the rest of this cell reads, which runs
         for node in body:

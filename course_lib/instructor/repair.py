@@ -25,6 +25,7 @@ from pathlib import Path
 
 import nbformat
 
+from course_lib.grading.python_source import parse_source
 from course_lib.instructor.cells import grade_id
 
 MAX_REASON = 200  # characters of an error message kept in a status line
@@ -190,7 +191,7 @@ def hanging_cell(notebook, folder: Path, timeout: float, env: dict[str, str] | N
 def _defined_names(source: str) -> list[str]:
     """The functions and classes an answer cell defines at its top level (those later cells call)."""
     try:
-        tree = ast.parse(source)
+        tree = parse_source(source)
     except SyntaxError:
         return []
     return [node.name for node in tree.body if isinstance(node, (ast.FunctionDef, ast.ClassDef,
