@@ -1,7 +1,7 @@
 """Every parse of Python source in the library goes through grading.python_source, which parses one thread at a time.
 
-Class grading parses notebooks in worker threads; CPython 3.11 before 3.11.8 can then fail with "SystemError: AST
-constructor recursion depth mismatch" (gh-106905), as this suite did once on 3.11.7 in the exchange round trip.
+Class grading parses notebooks in worker threads; CPython 3.11 can then fail with "SystemError: AST constructor
+recursion depth mismatch" (gh-106905), as this suite did once on 3.11.7 in the exchange round trip.
 """
 
 import ast

@@ -1,9 +1,10 @@
 """Python source parsed one thread at a time.
 
-Class grading reads notebooks in worker threads (``instructor.class_grading``), and CPython 3.11 before 3.11.8 keeps
-the depth counter of its AST conversion per interpreter, not per thread: two threads building ASTs at once can fail
-with ``SystemError: AST constructor recursion depth mismatch`` (CPython issue gh-106905). Seen in this course's
-test suite on 3.11.7 while two grading workers parsed cells at the same time. Every parse of a student's or a
+Class grading reads notebooks in worker threads (``instructor.class_grading``). CPython 3.11 keeps the depth
+counter of its AST conversion in a state that the interpreter's threads share, and a threaded program can then fail
+with ``SystemError: AST constructor recursion depth mismatch`` (CPython issue gh-106905 and the reports around it).
+This course's test suite did, once, on 3.11.7, while two grading workers parsed cells at the same time.
+Every parse of a student's or a
 checker's source goes through :func:`parse_source`, which holds one lock.
 """
 
