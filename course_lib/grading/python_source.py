@@ -4,8 +4,7 @@ Class grading reads notebooks in worker threads (``instructor.class_grading``). 
 counter of its AST conversion in a state that the interpreter's threads share, and a threaded program can then fail
 with ``SystemError: AST constructor recursion depth mismatch`` (CPython issue gh-106905 and the reports around it).
 This course's test suite did, once, on 3.11.7, while two grading workers parsed cells at the same time.
-Every parse of a student's or a
-checker's source goes through :func:`parse_source`, which holds one lock.
+Every parse of a student's or a checker's source goes through :func:`parse_source`, which holds one lock.
 """
 
 from __future__ import annotations
