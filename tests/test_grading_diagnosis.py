@@ -98,7 +98,7 @@ def test_where_a_grade_is_taken_the_diagnosis_is_written_into_the_cell_as_versio
 
 
 def test_a_record_of_another_version_or_shape_is_refused_with_a_reason():
-    record = Diagnosis(NOTEBOOK, 1, "doubling", Kind.WRONG, "cause", "detail").record()
+    record = Diagnosis(Kind.WRONG, "cause", "detail", NOTEBOOK, 1, "doubling").record()
     assert Diagnosis.from_record(record).cause == "cause"
     with pytest.raises(ValueError, match="version 2"):
         Diagnosis.from_record({**record, "version": 2})

@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import re
 
-from course_lib.grading.diagnosis import Kind
-from course_lib.instructor.diagnoses import Failure
+from course_lib.grading.diagnosis import Failure, Kind
 from course_lib.instructor.report import Exercise, exercise_stats, report_html, write_report
 from course_lib.instructor.status import GRADED, CellState
 from course_lib.instructor.tables import CellRow, NotebookRow

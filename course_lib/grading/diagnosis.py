@@ -36,7 +36,7 @@ from typing import Any
 
 from course_lib.grading.python_source import parse_source
 
-__all__ = ["Kind", "Diagnosis", "Finding", "diagnose", "cause_key", "MIME_TYPE", "VERSION", "CAUSE_WORDS"]
+__all__ = ["Kind", "Failure", "Diagnosis", "Finding", "diagnose", "MIME_TYPE", "VERSION", "CAUSE_WORDS"]
 
 MIME_TYPE = "application/vnd.cfcm-course.diagnosis+json"
 VERSION = 1
@@ -58,20 +58,28 @@ class Kind(enum.Enum):
 
 
 @dataclass(frozen=True)
-class Diagnosis:
-    """One failed check: which exercise, what kind of failure, its cause (the same for every student with that slip)
-    and the full message the student saw."""
+class Failure:
+    """What went wrong, as every reader of a failure needs it: the kind, the cause (the same for every student with
+    that slip) and the full message the student saw. Class grading builds one for a test cell that raised before
+    its check could write a :class:`Diagnosis`."""
 
-    notebook: str
-    exercise: int
-    title: str
     kind: Kind
     cause: str
     detail: str
 
     @property
     def key(self) -> tuple[str, str]:
-        return cause_key(self.kind, self.cause)
+        """What makes two failures "the same": their kind and their cause with any number in it masked."""
+        return self.kind.value, re.sub(r"\d+(\.\d+)?(e[+-]?\d+)?", "#", self.cause)
+
+
+@dataclass(frozen=True)
+class Diagnosis(Failure):
+    """A failed check's :class:`Failure` and the exercise it belongs to: what a check writes into the test cell."""
+
+    notebook: str
+    exercise: int
+    title: str
 
     def record(self) -> dict[str, Any]:
         """The JSON payload written into the graded notebook."""
@@ -85,18 +93,13 @@ class Diagnosis:
             raise ValueError(f"a diagnosis record of version {record.get('version')!r}; this course reads version "
                              f"{VERSION} (update the course library)")
         try:
-            return cls(str(record["notebook"]), int(record["exercise"]), str(record["title"]), Kind(record["kind"]),
-                       str(record["cause"]), str(record["detail"]))
+            return cls(Kind(record["kind"]), str(record["cause"]), str(record["detail"]), str(record["notebook"]),
+                       int(record["exercise"]), str(record["title"]))
         except (KeyError, TypeError, ValueError) as error:
             raise ValueError(f"a damaged diagnosis record ({type(error).__name__}: {error})") from None
 
     def with_detail(self, detail: str) -> Diagnosis:
         return replace(self, detail=detail)
-
-
-def cause_key(kind: Kind, cause: str) -> tuple[str, str]:
-    """What makes two failures "the same": their kind and their cause with any number in it masked."""
-    return kind.value, re.sub(r"\d+(\.\d+)?(e[+-]?\d+)?", "#", cause)
 
 
 class Finding(AssertionError):
@@ -113,8 +116,8 @@ def diagnose(error: AssertionError, notebook: str, exercise: int, title: str) ->
     raise statement of the checker that wrote the message (see the module docstring)."""
     message = str(error)
     if isinstance(error, Finding):
-        return Diagnosis(notebook, exercise, title, error.kind, error.cause, message)
-    return Diagnosis(notebook, exercise, title, Kind.WRONG, _cause_at_raise(error, message), message)
+        return Diagnosis(error.kind, error.cause, message, notebook, exercise, title)
+    return Diagnosis(Kind.WRONG, _cause_at_raise(error, message), message, notebook, exercise, title)
 
 
 # ----------------------------------------------------------------------------------------------

@@ -166,8 +166,8 @@ def _outcome(exercise: Exercise, check: Callable[..., str], args: tuple, kwargs:
         message = (f"the check could not run: {type(error).__name__}: {error}. Pass it the function or class your "
                    "answer cell defines.")
         return CheckResult(exercise, False, message, Diagnosis(
-            exercise.notebook, exercise.number, exercise.title, Kind.CHECK_ERROR,
-            f"the check was handed something it cannot use ({type(error).__name__})", message))
+            Kind.CHECK_ERROR, f"the check was handed something it cannot use ({type(error).__name__})", message,
+            exercise.notebook, exercise.number, exercise.title))
     return CheckResult(exercise, True, message or "correct.")
 
 

@@ -3,34 +3,19 @@
 Where a grade is taken a failed check writes its diagnosis into the test cell as data
 (``course_lib.grading.diagnosis``): its kind, cause and detail are read from there, never from the error's text.
 A test cell that failed without one (its answer cell never defined what the check needs, so the cell raised before
-the check ran; or a diagnosis of another version) still gets a :class:`Failure`, from the error's name.
+the check ran; or a diagnosis of another version) still gets a ``Failure`` (the diagnosis without its exercise),
+from the error's name.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
-from course_lib.grading.diagnosis import MIME_TYPE, Diagnosis, Kind, cause_key
+from course_lib.grading.diagnosis import MIME_TYPE, Diagnosis, Failure, Kind
 
-__all__ = ["Failure", "failures"]
-
-
-@dataclass(frozen=True)
-class Failure:
-    """Why one test cell scored less than full marks: the kind, the cause (shared by every student with that slip)
-    and the message the student saw."""
-
-    kind: Kind
-    cause: str
-    detail: str
-
-    @property
-    def key(self) -> tuple[str, str]:
-        """What makes two failures "the same": as ``Diagnosis.key``."""
-        return cause_key(self.kind, self.cause)
+__all__ = ["failures"]
 
 
 def _from_outputs(outputs: list) -> Failure | None:
@@ -39,8 +24,7 @@ def _from_outputs(outputs: list) -> Failure | None:
     errors = [output for output in outputs if output.get("output_type") == "error"]
     if records:
         try:
-            found = Diagnosis.from_record(records[-1])
-            return Failure(found.kind, found.cause, found.detail)
+            return Diagnosis.from_record(records[-1])
         except ValueError as error:
             return Failure(Kind.CHECK_ERROR, f"its diagnosis could not be read ({error})", "")
     if errors:

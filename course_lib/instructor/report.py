@@ -24,8 +24,7 @@ from pathlib import Path
 
 import nbformat
 
-from course_lib.grading.diagnosis import Kind
-from course_lib.instructor.diagnoses import Failure
+from course_lib.grading.diagnosis import Failure, Kind
 from course_lib.instructor.status import CellState, Outcome
 from course_lib.instructor.tables import CellRow, NotebookRow
 

@@ -15,8 +15,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from course_lib.grading.diagnosis import Kind
-from course_lib.instructor.diagnoses import Failure
+from course_lib.grading.diagnosis import Failure, Kind
 from course_lib.instructor.status import GRADED, CellState, NotebookStatus
 
 __all__ = ["CellRow", "NotebookRow", "Notes", "read_gradebook", "annotate", "notebook_rows", "write_sheets",

@@ -25,8 +25,9 @@ from pathlib import Path
 
 import nbformat
 
+from course_lib.grading.diagnosis import Failure
 from course_lib.instructor.course import RELEASE_DIRNAME, CourseDir
-from course_lib.instructor.diagnoses import Failure, failures
+from course_lib.instructor.diagnoses import failures
 from course_lib.instructor.grading_path import startup_file, write_skip_list
 from course_lib.instructor.repair import (as_graded, hanging_cell, logged_cell, one_line, repair_submission,
                                          stop_cell)
