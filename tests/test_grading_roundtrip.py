@@ -64,8 +64,8 @@ SLIPS = {
     "01_data_transforms": Slip({"merge-answer": "def merge_masks(left, right):\n    return left + right"},
                                frozenset({"merge-test"})),
     "02_skip_connections": Slip({
-        "sum_fusion": "def sum_fusion(decoder, skip):\n    return torch.cat([decoder, skip], dim=1)",
-        "resnet_block": """class ResNetBlock(nn.Module):
+        "sum-fusion-answer": "def sum_fusion(decoder, skip):\n    return torch.cat([decoder, skip], dim=1)",
+        "resnet-block-answer": """class ResNetBlock(nn.Module):
     def __init__(self, in_channels, out_channels):
         super().__init__()
         self.conv1 = nn.Conv2d(in_channels, out_channels, 3, padding=1)
@@ -75,14 +75,14 @@ SLIPS = {
     def forward(self, x):
         a = torch.relu(x)
         shortcut = x if self.projection is None else self.projection(a)
-        return sum_fusion(self.conv2(torch.relu(self.conv1(a))), shortcut)"""}, frozenset({"test_sum_fusion"}),
-        {"test_resnet_block": "Your sum_fusion() has not passed its check yet (exercise 2)"}),
+        return sum_fusion(self.conv2(torch.relu(self.conv1(a))), shortcut)"""}, frozenset({"sum-fusion-test"}),
+        {"resnet-block-test": "Your sum_fusion() has not passed its check yet (exercise 2)"}),
     "03_convlstm": Slip({
-        "split_gates": "def split_gates(features):\n    raise NotImplementedError()",
-        "cell_update": "def cell_update(cell, i, j, f, forget_bias=1.0, activation=torch.relu):\n"
+        "split-gates-answer": "def split_gates(features):\n    raise NotImplementedError()",
+        "cell-update-answer": "def cell_update(cell, i, j, f, forget_bias=1.0, activation=torch.relu):\n"
                        "    return cell * torch.sigmoid(f + 1.0) + torch.sigmoid(i) * activation(j)"},
-        frozenset({"test_split_gates", "test_cell_update"}),
-        {"test_convlstm_step": "Your cell_update() has not passed its check yet (exercise 2)"}),
+        frozenset({"split-gates-test", "cell-update-test"}),
+        {"convlstm-step-test": "Your cell_update() has not passed its check yet (exercise 2)"}),
     "04_cfcm_training": Slip({
         "dice-answer": HALF_DICE,
         "train-step-answer": """def train_step(model, optimizer, images, labels):

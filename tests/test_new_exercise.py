@@ -66,12 +66,12 @@ def test_the_scaffold_makes_the_cells_in_the_notebooks_own_style(tmp_path):
     assert "def check_normalise(normalise, *, seed: int = 0) -> str:" in skeleton
 
 
-def test_the_scaffold_follows_a_notebook_that_names_its_tests_test_something(tmp_path):
+def test_the_scaffold_numbers_and_names_an_exercise_in_another_notebook_alike(tmp_path):
     path = _copy_notebook(tmp_path, "02_skip_connections")
     number, _ = add_exercise(path, NewExercise("02_skip_connections", "a gated sum", 1, "gated_sum", "a, b, gate"))
     new = read_exercises(path)[-1]
     assert (number, new.answers, new.test, new.checker_module) == (
-        7, ("gated_sum",), "test_gated_sum", "course_lib.grading.networks")
+        7, ("gated-sum-answer",), "gated-sum-test", "course_lib.grading.networks")
 
 
 def test_the_scaffold_refuses_what_would_break_the_numbering_or_a_grade_id(tmp_path):

@@ -322,7 +322,7 @@ h, w = array.shape
 padded = np.pad(array, ((max(dy, 0), max(-dy, 0)), (max(dx, 0), max(-dx, 0))))
 return padded[max(-dy, 0):max(-dy, 0) + h, max(-dx, 0):max(-dx, 0) + w]''')),
     ],
-    ("02_skip_connections", "test_concat_fusion"): [
+    ("02_skip_connections", "concat-fusion-test"): [
         Partial("skip first", "def concat_fusion(decoder, skip):\n    return torch.cat([skip, decoder], dim=1)",
                 "decoder's features first"),
         Partial("along the batch axis", "def concat_fusion(decoder, skip):\n    return torch.cat([decoder, skip], dim=0)",
@@ -348,7 +348,7 @@ def concat_fusion(decoder, skip):
         raise ValueError(f"cannot concatenate {tuple(decoder.shape)} and {tuple(skip.shape)}")
     return torch.concat((decoder, skip), 1)'''),
     ],
-    ("02_skip_connections", "test_sum_fusion"): [
+    ("02_skip_connections", "sum-fusion-test"): [
         Partial("broadcasting sum", "def sum_fusion(decoder, skip):\n    return decoder + skip", "returned a result"),
         Partial("only the channels compared", '''
 def sum_fusion(decoder, skip):
@@ -371,7 +371,7 @@ def sum_fusion(decoder, skip):
         raise ValueError(f"cannot add {tuple(decoder.shape)} and {tuple(skip.shape)}")
     return torch.add(decoder, skip)'''),
     ],
-    ("03_convlstm", "test_split_gates"): [
+    ("03_convlstm", "split-gates-test"): [
         Partial("the groups in the order i, f, j, o", '''
 def split_gates(features):
     if features.shape[1] % 4:
@@ -397,7 +397,7 @@ def split_gates(features):
         raise ValueError(f"{channels} channels is not a multiple of 4")
     return list(torch.split(features, channels // 4, dim=1))'''),
     ],
-    ("03_convlstm", "test_cell_update"): [
+    ("03_convlstm", "cell-update-test"): [
         Partial("ReLU hard-coded", CELL_UPDATE.format(
             body="cell * torch.sigmoid(f + forget_bias) + torch.sigmoid(i) * torch.relu(j)"), "activation=torch.relu (apply"),
         Partial("forget bias 1.0 hard-coded", CELL_UPDATE.format(
@@ -415,7 +415,7 @@ def cell_update(cell, i, j, f, forget_bias=1.0, activation=torch.relu):
     keep = torch.sigmoid(f + forget_bias)
     return keep * cell + torch.sigmoid(i) * activation(j)'''),
     ],
-    ("03_convlstm", "test_hidden_state"): [
+    ("03_convlstm", "hidden-state-test"): [
         Partial("no activation", "def hidden_state(new_cell, o, activation=torch.relu):\n    return new_cell * torch.sigmoid(o)",
                 "left out the activation"),
         Partial("no sigmoid", "def hidden_state(new_cell, o, activation=torch.relu):\n    return activation(new_cell) * o",
@@ -429,7 +429,7 @@ def cell_update(cell, i, j, f, forget_bias=1.0, activation=torch.relu):
         Partial("right, with torch.mul",
                 "def hidden_state(new_cell, o, activation=torch.relu):\n    return torch.mul(torch.sigmoid(o), activation(new_cell))"),
     ],
-    ("03_convlstm", "test_convlstm_step"): [
+    ("03_convlstm", "convlstm-step-test"): [
         Partial("forget bias and activation not passed on", step(passed_on="", activation=""),
                 "pass this step's `forget_bias` and `activation` on"),
         Partial("hidden state first in the concatenation", step(order="[hidden, x]"), "It matches cat([hidden, x])"),
@@ -725,7 +725,7 @@ NEW = {
         Partial("the per-batch transforms run on the whole data", epoch(each="data = transform(data)"),
                 "saw batches of"),
     ],
-    ("02_skip_connections", "test_resnet_block"): [
+    ("02_skip_connections", "resnet-block-test"): [
         Partial("the block as drawn", resnet()),
         Partial("an activation after the sum", resnet(out="torch.relu(self.conv2(torch.relu(self.conv1(a))) + shortcut)"),
                 "an activation after the sum"),
@@ -735,7 +735,7 @@ NEW = {
         Partial("the first ReLU left out", resnet(out="self.conv2(torch.relu(self.conv1(x))) + (x if self.projection is None else self.projection(x))"),
                 "no ReLU before conv1"),
     ],
-    ("02_skip_connections", "test_conv_output_size"): [
+    ("02_skip_connections", "conv-output-size-test"): [
         Partial("the formula", size_answer("(size + 2 * padding - span) // stride + 1")),
         Partial("the + 1 forgotten", size_answer("(size + 2 * padding - span) // stride"), "forgot the `+ 1`"),
         Partial("dilation left out", size_answer("(size + 2 * padding - (kernel_size - 1) - 1) // stride + 1"),
@@ -747,7 +747,7 @@ NEW = {
         Partial("a kernel too big accepted", size_answer("(size + 2 * padding - span) // stride + 1", check="pass"),
                 "does not fit"),
     ],
-    ("02_skip_connections", "test_receptive_fields"): [
+    ("02_skip_connections", "receptive-fields-test"): [
         Partial("the rule", fields("field += (kernel_size - 1) * dilation * step\nstep *= stride")),
         Partial("the step updated first", fields("step *= stride\nfield += (kernel_size - 1) * dilation * step"),
                 "multiply the step by the layer's stride before"),
@@ -758,7 +758,7 @@ NEW = {
         Partial("the pair swapped", fields("field += (kernel_size - 1) * dilation * step\nstep *= stride",
                                            pair="(step, field)"), "swapped the two"),
     ],
-    ("02_skip_connections", "test_boundary_f_score"): [
+    ("02_skip_connections", "boundary-f-score-test"): [
         Partial("the F-score", boundary_answer()),
         Partial("the tolerance ignored", boundary_answer(kernel="1", padding="0"), "makes no difference"),
         Partial("the precision alone", boundary_answer(tail="return precision"), "expected"),
@@ -769,7 +769,7 @@ NEW = {
                                                                                    "return torch.where(both, torch.ones_like(score), score).mean()")),
                 "one score per image"),
     ],
-    ("03_convlstm", "test_unroll"): [
+    ("03_convlstm", "unroll-test"): [
         Partial("the loop", unroll_answer()),
         Partial("every step from the first state", unroll_answer(step="output, _ = cell(x, state)\n        outputs.append(output)",
                                                                  result="outputs, cell(inputs[-1], state)[1]"),
@@ -781,7 +781,7 @@ NEW = {
                                                           result="outputs, state"), "final state"),
         Partial("an empty sequence accepted", unroll_answer(check="pass"), "raise ValueError"),
     ],
-    ("03_convlstm", "test_convlstm_parameters"): [
+    ("03_convlstm", "convlstm-parameters-test"): [
         Partial("the count", "def convlstm_parameters(i, h, k):\n    return 4 * h * ((i + h) * k * k + 1)"),
         Partial("no biases", "def convlstm_parameters(i, h, k):\n    return 4 * h * (i + h) * k * k", "biases"),
         Partial("one gate", "def convlstm_parameters(i, h, k):\n    return h * ((i + h) * k * k + 1)", "counted one gate"),
@@ -859,7 +859,7 @@ UPSTREAM = {
                 HALF_DICE + validate_answer(predicted="torch.sigmoid(model(x))").replace("losses.dice", "dice"),
                 "soft Dice"),
     ],
-    ("03_convlstm", "test_convlstm_step"): [
+    ("03_convlstm", "convlstm-step-test"): [
         Partial("right, on a cell_update with the forget bias fixed", FIXED_BIAS_UPDATE + step()),
         Partial("right, on an unstarted split_gates", STUB_SPLIT + step()),
         Partial("right, on a hidden_state without its sigmoid", NO_SIGMOID_HIDDEN + step()),
@@ -868,12 +868,12 @@ UPSTREAM = {
         Partial("the state returned as (hidden, cell), on an unstarted split_gates", STUB_SPLIT + SWAPPED_STEP,
                 "return it as (cell, hidden)"),
     ],
-    ("03_convlstm", "test_unroll"): [
+    ("03_convlstm", "unroll-test"): [
         Partial("right, through a convlstm_step that swaps the state", SWAPPED_STEP + unroll_answer(step=STEP_BY_STEP)),
         Partial("the outputs reversed, through a convlstm_step that swaps the state", SWAPPED_STEP + unroll_answer(
             step=STEP_BY_STEP.replace("outputs.append(output)", "outputs.insert(0, output)")), "in reverse order"),
     ],
-    ("02_skip_connections", "test_resnet_block"): [
+    ("02_skip_connections", "resnet-block-test"): [
         Partial("right, through a sum_fusion that concatenates",
                 CONCAT_SUM + resnet(out="sum_fusion(self.conv2(torch.relu(self.conv1(a))), shortcut)")),
         Partial("an activation after the sum, through a sum_fusion that concatenates",
@@ -900,16 +900,16 @@ CAUSES = {
     ("01_data_transforms", "shift-test"): ["np.roll", "not one per batch", "inclusive", "same (dy, dx)",
                                            "independently", "not np.random", "is not the input moved by one offset",
                                            "changed dtype", "course_lib's own"],
-    ("02_skip_connections", "test_concat_fusion"): ["decoder's features first", "batch axis", "cannot be fused",
+    ("02_skip_connections", "concat-fusion-test"): ["decoder's features first", "batch axis", "cannot be fused",
                                                     "raised ValueError", "course_lib's own"],
-    ("02_skip_connections", "test_sum_fusion"): ["returned a result", "That is concatenation"],
-    ("03_convlstm", "test_split_gates"): ["holds channels of", "did not complain", "raise ValueError saying",
+    ("02_skip_connections", "sum-fusion-test"): ["returned a result", "That is concatenation"],
+    ("03_convlstm", "split-gates-test"): ["holds channels of", "did not complain", "raise ValueError saying",
                                           "has shape"],
-    ("03_convlstm", "test_cell_update"): ["activation=torch.relu (apply", "activation=torch.tanh (apply",
+    ("03_convlstm", "cell-update-test"): ["activation=torch.relu (apply", "activation=torch.tanh (apply",
                                           "activation=torch.sigmoid (apply", "a forget bias of", "i and f are swapped"],
-    ("03_convlstm", "test_hidden_state"): ["left out the activation", "needs its sigmoid", "activation=torch.relu (apply",
+    ("03_convlstm", "hidden-state-test"): ["left out the activation", "needs its sigmoid", "activation=torch.relu (apply",
                                            "activation=torch.tanh (apply", "activation=torch.sigmoid (apply"],
-    ("03_convlstm", "test_convlstm_step"): ["pass this step's", "It matches cat([hidden, x])",
+    ("03_convlstm", "convlstm-step-test"): ["pass this step's", "It matches cat([hidden, x])",
                                             "return it as (cell, hidden)", "the state's hidden differs"],
     ("04_cfcm_training", "dice-test"): ["one value per sample", "still has the axes", "NaN where both",
                                         "without EPS", "squares both", "half the expected", "EPS is added twice",
@@ -922,18 +922,18 @@ CAUSES = {
                                            "cannot belong to one image", "course_lib's own"],
     ("01_data_transforms", "batches-test"): ["has changed", "last, smaller batch was dropped", "only the keys asked for",
                                              "use what each transform returns", "saw batches of", "course_lib's own"],
-    ("02_skip_connections", "test_resnet_block"): ["an activation after the sum", "no shortcut", "a projection of x itself",
+    ("02_skip_connections", "resnet-block-test"): ["an activation after the sum", "no shortcut", "a projection of x itself",
                                                    "no ReLU before conv1", "and no projection", "and a projection"],
-    ("02_skip_connections", "test_conv_output_size"): ["forgot the `+ 1`", "left out the dilation", "padded one side only",
+    ("02_skip_connections", "conv-output-size-test"): ["forgot the `+ 1`", "left out the dilation", "padded one side only",
                                                        "rounded up", "left out the stride", "floor division",
                                                        "does not fit"],
-    ("02_skip_connections", "test_receptive_fields"): ["multiply the step by the layer's stride before",
+    ("02_skip_connections", "receptive-fields-test"): ["multiply the step by the layer's stride before",
                                                        "left out the dilation", "never multiplied by the step",
                                                        "swapped the two"],
-    ("02_skip_connections", "test_boundary_f_score"): ["makes no difference", "NaN", "one score per image"],
-    ("03_convlstm", "test_unroll"): ["starts again from the first state", "in reverse order", "not only the last",
+    ("02_skip_connections", "boundary-f-score-test"): ["makes no difference", "NaN", "one score per image"],
+    ("03_convlstm", "unroll-test"): ["starts again from the first state", "in reverse order", "not only the last",
                                      "final state", "raise ValueError"],
-    ("03_convlstm", "test_convlstm_parameters"): ["biases", "counted one gate", "left out the hidden state", "is an int"],
+    ("03_convlstm", "convlstm-parameters-test"): ["biases", "counted one gate", "left out the hidden state", "is an int"],
     ("04_cfcm_training", "train-step-test"): ["never cleared", "raw output", "never change", "the Dice score"],
     ("04_cfcm_training", "validate-test"): ["ran in training mode", "left the model in evaluation mode",
                                             "with gradients on", "soft Dice", "thresholded at 0.5",

@@ -155,3 +155,14 @@ def test_a_checker_that_gives_other_points_is_named(monkeypatch):
     assert disagreements(path) == [
         "notebooks/04_cfcm_training/04_cfcm_training.ipynb: Exercise 6 (one-cycle-test): its points disagree: the "
         "heading says 2, the cell's nbgrader metadata 2, check_one_cycle(points=) 3"]
+
+
+GRADE_ID = re.compile(r"[a-z0-9]+(-[a-z0-9]+)*")
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: f"{path.parent.parent.name}/{path.stem}")
+def test_every_grade_id_has_the_course_s_one_style(path: Path):
+    """Kebab case everywhere (``crop-answer``, ``crop-test``, ``think-1``): what the scaffold makes and CONTRIBUTING
+    shows, so an instructor never guesses which of two styles a notebook uses."""
+    other = [name for cell in read(path).cells if (name := grade_id(cell)) and not GRADE_ID.fullmatch(name)]
+    assert not other, f"{path.name}: grade ids not in kebab case: {other}"

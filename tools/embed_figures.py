@@ -169,7 +169,7 @@ def split_prose_cell(cell: nbformat.NotebookNode, notebook_dir: Path, taken_ids:
         if figure is not None:
             stem = Path(figure.asset).stem
             cells.append(_new_cell(figure_source(figure), cell, _unique(f"figure-{stem}", taken_ids),
-                                   f"figure_{stem}", taken_grade_ids))
+                                   f"figure-{stem.replace('_', '-')}", taken_grade_ids))
         elif text.strip():
             if not kept_original:
                 first = copy.deepcopy(cell)
@@ -177,9 +177,8 @@ def split_prose_cell(cell: nbformat.NotebookNode, notebook_dir: Path, taken_ids:
                 cells.append(first)
                 kept_original = True
             else:
-                grade_separator = "_" if "_" in grade_id and "-" not in grade_id else "-"
                 cells.append(_new_cell(text, cell, _unique(f"{cell.get('id', 'md')}-cont", taken_ids),
-                                       f"{grade_id}{grade_separator}cont", taken_grade_ids))
+                                       f"{grade_id}-cont", taken_grade_ids))
     return cells
 
 

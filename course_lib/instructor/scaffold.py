@@ -10,8 +10,8 @@ last exercise (before the next ``## `` heading that follows it), or before the c
 4. the test cell: locked, graded with P points, calling ``check_name(NAME)`` and, in its hidden part
    (``### BEGIN HIDDEN TESTS``), the same check with another seed.
 
-Grade ids follow the notebook's own style: ``<base>-answer`` / ``<base>-test`` where its test cells end in
-``-test`` (notebooks 1 and 4), ``<base>`` / ``test_<base>`` where they start with ``test_`` (notebooks 2 and 3).
+Grade ids follow the course's one style, kebab case: ``md-<base>``, ``md-<base>-hint``, ``<base>-answer`` and
+``<base>-test`` (``<base>``: ``--grade-id``, else the function's name with ``-`` for ``_``).
 The checker to write is returned as text, declared with the same number, title and points: the checker's
 ``@exercise_check(..., points=P)`` is where an exercise's points are declared, and the heading and the test cell's
 points agree with it (``tests/test_points_agree.py``).
@@ -26,10 +26,10 @@ from pathlib import Path
 
 import nbformat
 
-from course_lib.instructor.cells import grade_id, is_test
+from course_lib.instructor.cells import grade_id
 from course_lib.instructor.exercises import check_imports, exercises_of
 
-__all__ = ["NewExercise", "ScaffoldError", "add_exercise", "checker_skeleton", "exercise_cells", "grade_id_style"]
+__all__ = ["NewExercise", "ScaffoldError", "add_exercise", "checker_skeleton", "exercise_cells"]
 
 HIDDEN_SEED = 1
 SECTION = re.compile(r"^##\s", re.M)
@@ -61,17 +61,7 @@ def _points(points: float) -> str:
     return f"{points:g} point{'' if points == 1 else 's'}"
 
 
-def grade_id_style(notebook: nbformat.NotebookNode) -> str:
-    """``"kebab"`` (``<base>-test``) or ``"snake"`` (``test_<base>``): how the notebook names its test cells."""
-    tests = [grade_id(cell) or "" for cell in notebook.cells if is_test(cell)]
-    snake = sum(name.startswith("test_") for name in tests)
-    return "snake" if snake > len(tests) - snake else "kebab"
-
-
-def _ids(base: str, style: str) -> dict[str, str]:
-    if style == "snake":
-        stem = base.replace("-", "_")
-        return {"statement": f"md_{stem}", "hint": f"md_{stem}_hint", "answer": stem, "test": f"test_{stem}"}
+def _ids(base: str) -> dict[str, str]:
     stem = base.replace("_", "-")
     return {"statement": f"md-{stem}", "hint": f"md-{stem}-hint", "answer": f"{stem}-answer", "test": f"{stem}-test"}
 
@@ -87,9 +77,9 @@ def _cell(kind: str, source: str, cell_id: str, *, solution: bool = False, point
     return cell
 
 
-def exercise_cells(new: NewExercise, number: int, style: str, module: str) -> list[nbformat.NotebookNode]:
+def exercise_cells(new: NewExercise, number: int, module: str) -> list[nbformat.NotebookNode]:
     """The four cells of exercise ``number``: statement, hint, answer, test."""
-    ids = _ids(new.base or new.function, style)
+    ids = _ids(new.base or new.function)
     call = f"`{new.function}({new.params})`"
     statement = (f"## Exercise {number} ({_points(new.points)}): {new.title}\n\n"
                  f"Write {call}. TODO: what it takes, what it returns, and what it must refuse; say here every "
@@ -149,7 +139,7 @@ def add_exercise(path: Path, new: NewExercise, before: str | None = None) -> tup
     number = max((exercise.number for exercise in exercises), default=0) + 1
     last_test = max((exercise.test_index for exercise in exercises if exercise.test_index is not None), default=None)
     module = _module(notebook, new)
-    cells = exercise_cells(new, number, grade_id_style(notebook), module)
+    cells = exercise_cells(new, number, module)
     taken = {cell.get("id") for cell in notebook.cells} | {grade_id(cell) for cell in notebook.cells}
     clash = [cell.id for cell in cells if cell.id in taken]
     if clash:
