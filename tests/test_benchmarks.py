@@ -91,3 +91,17 @@ def test_full_mode_epochs_times_the_course_s_code_and_the_student_s(montgomery_d
     assert [(row[1], row[2]) for row in rows] == [("course", "1"), ("student", "1")]
     assert all(float(row[4]) > 0 for row in rows), rows
     assert rows[0][7] == rows[1][7], f"a right decoder and Dice loss must train as the course's do: {rows}"
+
+
+def test_skip_fusion_seeds_prints_every_seed_and_the_spread(tmp_path: Path) -> None:
+    output = run_script("skip_fusion_seeds.py", "--seeds", "notebook", "1", "--size", "32", "--epochs", "1",
+                        "--limit-images", "8", "--workers", "1", "--out", str(tmp_path / "runs"), data_root=tmp_path)
+    assert "SMOKE RUN" in output, "a run with overridden sizes must say its numbers are not notebook 2's"
+    assert [row[0] for row in table_rows(output, "seed")] == ["notebook", "1"]
+    assert [row[0] for row in table_rows(output, "measure")] == [
+        "Dice gap to concat", "Dice gap to sum", "boundary gap to concat", "boundary gap to sum",
+        "boundary gap / Dice gap"]
+    assert re.search(r"at least 0\.02 below both: [0-2]\b", output)
+    again = run_script("skip_fusion_seeds.py", "--seeds", "notebook", "--size", "32", "--epochs", "1",
+                       "--limit-images", "8", "--workers", "1", "--out", str(tmp_path / "runs"), data_root=tmp_path)
+    assert "seed notebook none:" not in again, "a run already saved must be read back, not trained again"
