@@ -144,7 +144,7 @@ def probe_repository(tmp_path: Path) -> tuple[Path, Path]:
     prose = nbformat.v4.new_markdown_cell("## Title\n\n![The encoder](../../assets/encoder.png)\n\nBetween.\n\n"
                                           "![The sum](../../assets/summation.png)\n\nAfter.")
     prose.id = "md-01"
-    prose.metadata["nbgrader"] = {"grade": False, "solution": False, "locked": True, "grade_id": "md_01",
+    prose.metadata["nbgrader"] = {"grade": False, "solution": False, "locked": True, "grade_id": "md-01",
                                   "schema_version": 3}
     code = nbformat.v4.new_code_cell("x = 1")
     code.id = "code-02"
@@ -163,7 +163,7 @@ def test_the_tool_moves_prose_images_into_figure_cells_in_reading_order(tmp_path
     assert [cell.source for cell in result.cells if not cell.id.startswith("figure")] == \
         ["## Title", "Between.", "After.", "x = 1"]
     grade_ids = [cell.metadata["nbgrader"]["grade_id"] for cell in result.cells[:5]]
-    assert grade_ids == ["md_01", "figure_encoder", "md_01_cont", "figure_summation", "md_01_cont_2"]
+    assert grade_ids == ["md-01", "figure-encoder", "md-01-cont", "figure-summation", "md-01-cont-2"]
     assert all(cell.metadata["nbgrader"]["locked"] for cell in result.cells[:5])
     assert figure_cells(result) == [Figure("assets/encoder.png", "The encoder", (ASSETS / "encoder.png").read_bytes()),
                                     Figure("assets/summation.png", "The sum", (ASSETS / "summation.png").read_bytes())]
