@@ -44,10 +44,14 @@ def _slab_size(channels: int, size: int, input_size: int) -> tuple[float, float]
 # --- ResNet building block ---------------------------------------------------------------------
 
 def draw_block(facts: BlockFacts, path: Path) -> Path:
-    """The ResNet building block: ReLU, conv, ReLU, conv, plus the shortcut."""
-    canvas = Canvas(8.0, 10.9)
+    """The ResNet building block: ReLU, conv, ReLU, conv, plus one of two shortcuts.
+
+    The identity leaves ``x`` before the first ReLU; the projection reads the activated input, the same ReLU(x) as
+    the first conv: two branches, so that the figure shows where each one starts.
+    """
+    canvas = Canvas(8.6, 11.3)
     canvas.title("ResNet building block")
-    x, side = 2.5, 5.3
+    x, identity, projection = 3.6, 6.2, 1.05
     k = facts.kernel_size
     canvas.text((x, 9.75), f"x  ({facts.channels} channels)", colour=INPUT_COLOUR, weight="bold")
     steps = [(8.1, "ReLU", "white"), (6.9, f"conv {k}×{k}, {facts.channels}", OPERATION_COLOUR),
@@ -59,19 +63,22 @@ def draw_block(facts: BlockFacts, path: Path) -> Path:
         previous = y - 0.3
     canvas.arrow([(x, previous), (x, 3.3 + 0.28)])
     canvas.operator((x, 3.3), "+")
-    canvas.arrow([(x, 9.2), (side, 9.2), (side, 6.3)])
-    canvas.box((side, 5.7), 2.2, 1.2, "identity\nor 1×1 conv*", colour="white", size=SMALL_FONT_SIZE)
-    canvas.arrow([(side, 5.1), (side, 3.3), (x + 0.28, 3.3)])
-    canvas.text((side + 0.1, 7.6), "shortcut", size=SMALL_FONT_SIZE, ha="left", rotation=90)
+    canvas.arrow([(x, 9.2), (identity, 9.2), (identity, 6.0)])
+    canvas.box((identity, 5.7), 1.5, 0.6, "identity", colour="white", size=SMALL_FONT_SIZE)
+    canvas.arrow([(identity, 5.4), (identity, 3.3), (x + 0.28, 3.3)])
+    canvas.arrow([(x, 7.5), (projection, 7.5), (projection, 6.3)], muted=True)
+    canvas.box((projection, 5.7), 1.7, 1.2, "1×1 conv\nof ReLU(x)*", colour="white", size=SMALL_FONT_SIZE)
+    canvas.arrow([(projection, 5.1), (projection, 3.3), (x - 0.28, 3.3)], muted=True)
+    canvas.text((identity + 0.15, 7.6), "shortcut", size=SMALL_FONT_SIZE, ha="left", rotation=90)
     canvas.arrow([(x, 3.02), (x, 2.45)])
     canvas.text((x, 2.2), f"output  ({facts.channels} channels)", weight="bold")
     notes = (f"{facts.parameters:,} parameters ({facts.channels} → {facts.channels} channels).",
-             "*A 1×1 conv of ReLU(x) replaces the identity",
-             f"  when channels change ({facts.projection_in} → {facts.projection_out}: "
-             f"{facts.projection_parameters:,} parameters).",
+             f"*Grey: replaces the identity when the channels change ({facts.projection_in} → "
+             f"{facts.projection_out}:",
+             f"  {facts.projection_parameters:,} parameters); it reads ReLU(x), as the first conv does.",
              "With norm=\"batch\" a BatchNorm precedes each ReLU.")
     for row, note in enumerate(notes):
-        canvas.text((0.3, 1.5 - 0.45 * row), note, size=SMALL_FONT_SIZE, ha="left")
+        canvas.text((0.3, 1.72 - 0.42 * row), note, size=SMALL_FONT_SIZE, ha="left")
     return canvas.save(path)
 
 
