@@ -93,13 +93,14 @@ def run_all(names: list[str], workers: int, out: Path, size: int, overrides: dic
 
 
 def gaps(results: dict[tuple[str, str], dict], name: str) -> dict[str, float]:
-    """No-skip's gaps to each fusion on both measures, and the findings cell's ratio (against the better fusion)."""
+    """No-skip's gaps to each fusion on both measures, and the findings cell's ratio (both gaps taken against the
+    fusion with the better boundary F; none when either gap is not positive)."""
     score = {fusion: results[name, fusion] for fusion in FUSIONS}
     row = {f"{key}_{fusion}": score[fusion][key] - score["none"][key]
            for key in ("dice", "boundary") for fusion in ("concat", "sum")}
-    best_dice = max(score[f]["dice"] for f in ("concat", "sum")) - score["none"]["dice"]
-    best_border = max(score[f]["boundary"] for f in ("concat", "sum")) - score["none"]["boundary"]
-    row["ratio"] = best_border / best_dice if best_dice > 0 else float("nan")
+    best = max(("concat", "sum"), key=lambda fusion: score[fusion]["boundary"])  # as the findings cell: both gaps
+    dice_gap, border_gap = (score[best][key] - score["none"][key] for key in ("dice", "boundary"))  # to one fusion
+    row["ratio"] = border_gap / dice_gap if dice_gap > 0 and border_gap > 0 else float("nan")
     return row
 
 
