@@ -145,7 +145,7 @@ def draw_encoder_decoder(levels: Sequence[LevelFacts], input_size: int, num_clas
     columns += [("enc", level, stage_colour(min(index, len(STAGE_COLOURS) - 1))) for index, level in enumerate(levels)]
     columns += [("dec", level, DECODER_COLOUR) for level in decoder]
     columns += [("out", LevelFacts(num_classes, input_size), OUTPUT_COLOUR)]
-    spacing = 1.75
+    spacing = 1.95
     width = spacing * len(columns) + 0.6
     canvas = Canvas(width, 9.0)
     canvas.title("Encoder-decoder network",
@@ -174,7 +174,7 @@ def draw_encoder_decoder(levels: Sequence[LevelFacts], input_size: int, num_clas
         _, slab_height = _slab_size(levels[depth].channels, levels[depth].size, input_size)
         canvas.arrow([(source, centre_y - slab_height / 2 - 0.75), (source, low), (target, low),
                       (target, centre_y - slab_height / 2 - 0.75)], colour=SKIP_COLOUR, width=1.2)
-    canvas.text(((xs[1] + xs[-2]) / 2, 0.35), "skip connections: how to fuse them is notebook 2's topic",
+    canvas.text(((xs[1] + xs[-2]) / 2, 0.35), "skip connections: how to fuse them is what notebooks 2 to 4 are about",
                 size=SMALL_FONT_SIZE, colour=SKIP_COLOUR)
     return canvas.save(path)
 
@@ -287,7 +287,7 @@ def draw_architecture(facts: ArchitectureFacts, path: Path) -> Path:
             _state_arrow(canvas, (block_xs[index + 1][0] - cell, y_dec), (gap_x + 0.95, y_dec))
             _state_arrow(canvas, (gap_x - 0.95, y_dec), (right - BLOCK_PITCH / 2 + cell, y_dec))
     _draw_head(canvas, facts, (block_xs[0][0] - cell, y_dec))
-    notes = ("numbers in the decoder: which block each step reads (deepest first)",
+    notes = ("numbers in the decoder: the step at which the memory reads the block above (1: the stage's last block)",
              "deconv ×2: 2×2 transposed conv, stride 2, ReLU; then split into cell | hidden",
              "orange: block outputs; green/blue: cell and hidden state")
     for row, note in enumerate(notes):
