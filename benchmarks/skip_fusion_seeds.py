@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import multiprocessing
 import os
 import statistics
@@ -138,9 +139,12 @@ def main() -> None:
     for key, label in (("dice_concat", "Dice gap to concat"), ("dice_sum", "Dice gap to sum"),
                        ("boundary_concat", "boundary gap to concat"), ("boundary_sum", "boundary gap to sum"),
                        ("ratio", "boundary gap / Dice gap")):
-        values = [row[key] for row in all_gaps]
-        spread = statistics.stdev(values) if len(values) > 1 else float("nan")
-        summary.append([label, f"{statistics.mean(values):+.4f}", f"{spread:.4f}", f"{min(values):+.4f}"])
+        values = [row[key] for row in all_gaps if math.isfinite(row[key])]  # a ratio exists only for positive gaps
+        if len(values) < len(all_gaps):
+            label += f" ({len(values)} of {len(all_gaps)} seeds: both gaps positive)"
+        mean = f"{statistics.mean(values):+.4f}" if values else "none"
+        spread = f"{statistics.stdev(values):.4f}" if len(values) > 1 else "none"
+        summary.append([label, mean, spread, f"{min(values):+.4f}" if values else "none"])
     print(f"\nOver {len(all_gaps)} seeds")
     print(table(["measure", "mean", "standard deviation", "smallest"], summary))
     held = sum(min(row["boundary_concat"], row["boundary_sum"]) >= arguments.margin for row in all_gaps)

@@ -98,9 +98,9 @@ def test_skip_fusion_seeds_prints_every_seed_and_the_spread(tmp_path: Path) -> N
                         "--limit-images", "8", "--workers", "1", "--out", str(tmp_path / "runs"), data_root=tmp_path)
     assert "SMOKE RUN" in output, "a run with overridden sizes must say its numbers are not notebook 2's"
     assert [row[0] for row in table_rows(output, "seed")] == ["notebook", "1"]
-    assert [row[0] for row in table_rows(output, "measure")] == [
-        "Dice gap to concat", "Dice gap to sum", "boundary gap to concat", "boundary gap to sum",
-        "boundary gap / Dice gap"]
+    measures = [row[0] for row in table_rows(output, "measure")]  # a one-epoch run may leave a gap negative:
+    assert measures[:4] == ["Dice gap to concat", "Dice gap to sum", "boundary gap to concat", "boundary gap to sum"]
+    assert re.fullmatch(r"boundary gap / Dice gap( \([0-2] of 2 seeds: both gaps positive\))?", measures[4])
     assert re.search(r"at least 0\.02 below both: [0-2]\b", output)
     again = run_script("skip_fusion_seeds.py", "--seeds", "notebook", "--size", "32", "--epochs", "1",
                        "--limit-images", "8", "--workers", "1", "--out", str(tmp_path / "runs"), data_root=tmp_path)
