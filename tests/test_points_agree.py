@@ -166,3 +166,25 @@ def test_every_grade_id_has_the_course_s_one_style(path: Path):
     shows, so an instructor never guesses which of two styles a notebook uses."""
     other = [name for cell in read(path).cells if (name := grade_id(cell)) and not GRADE_ID.fullmatch(name)]
     assert not other, f"{path.name}: grade ids not in kebab case: {other}"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: f"{path.parent.parent.name}/{path.stem}")
+def test_every_test_cell_is_locked(path: Path):
+    """A graded test cell is locked in the source as in the release (nbgrader's LockCells locks it there anyway), so
+    a master notebook never looks as if a student were meant to edit one check and not another."""
+    unlocked = [grade_id(cell) for cell in read(path).cells if is_test(cell) and not cell.metadata.nbgrader.get("locked")]
+    assert not unlocked, f"{path.name}: graded test cells not locked: {unlocked}"
+
+
+EXERCISE_TITLE = re.compile(r"^#+\s*Exercise\s+(\d+)\s+\([^)]*\):\s*(.+?)\s*$", re.M)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: f"{path.parent.parent.name}/{path.stem}")
+def test_every_check_is_titled_as_its_heading(path: Path):
+    """The check's panel and the closing progress table name an exercise as its heading does (plus the function's
+    name), so a student finds the exercise a line of feedback speaks of."""
+    headings = {int(found.group(1)): found.group(2) for cell in read(path).cells if cell.cell_type == "markdown"
+                for found in EXERCISE_TITLE.finditer(cell.source)}
+    titles = {exercise.number: exercise.title.rsplit(" (", 1)[0] for exercise, _ in progress(path.stem).rows}
+    differ = {number: (headings.get(number), title) for number, title in titles.items() if headings.get(number) != title}
+    assert not differ, f"{path.name}: heading against check title: {differ}"

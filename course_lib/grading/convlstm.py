@@ -158,7 +158,7 @@ def _which_group(got: tuple[torch.Tensor, ...], want: tuple[torch.Tensor, ...]) 
 
 
 check_split_gates = declare(Declaration(
-    NOTEBOOK, 1, "split the convolution's output into four groups (split_gates)", 1, "split_gates",
+    NOTEBOOK, 1, "split the convolution's output into the four groups (split_gates)", 1, "split_gates",
     reference=course_split_gates, cases=_split_cases,
     output=Output("a tuple of four tensors (i, j, f, o)", _four, lambda got, want: all(map(close, got, want)),
                   lambda parts: tuple(tuple(part.shape) for part in parts), _which_group),

@@ -124,7 +124,7 @@ def _steps(train_step: Callable[..., Any], *, seed: int) -> str:
             f"the losses match (seed {seed}).")
 
 
-check_train_step = declare(Declaration(NOTEBOOK, 4, "the training step by hand (train_step)", 3, "train_step",
+check_train_step = declare(Declaration(NOTEBOOK, 4, "one training step (train_step)", 3, "train_step",
                                        hook=_steps, builds_on=(check_dice_score_and_loss,)))
 
 
@@ -203,7 +203,7 @@ def _validation(validate: Callable[..., Any], *, seed: int) -> str:
             f"the set, and two thresholds, without tracking gradients, and leaves the model training (seed {seed}).")
 
 
-check_validate = declare(Declaration(NOTEBOOK, 5, "the validation loop by hand (validate)", 2, "validate",
+check_validate = declare(Declaration(NOTEBOOK, 5, "the validation loop (validate)", 2, "validate",
                                      hook=_validation, builds_on=(check_dice,)))
 
 
