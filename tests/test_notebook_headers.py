@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import types
@@ -11,6 +12,7 @@ import pytest
 
 import notebook_header  # tools/notebook_header.py (conftest puts tools/ on the import path)
 from course_lib.settings import repository_root
+from grading_helpers import course_notebooks
 
 REPO_ROOT = repository_root()
 
@@ -125,3 +127,23 @@ def test_every_released_notebook_opens_with_a_badge_to_itself():
         if not cells or notebook_header.colab_url(REPOSITORY, own) not in cells[0].source:
             wrong.append(own)
     assert not wrong, f"released notebooks whose first cell is not a Colab badge to themselves: {wrong}"
+
+
+BENCHMARKS_FILE = re.compile(r"`(benchmarks/[\w./-]+)`(\]\(([^)]*)\))?")
+
+
+@pytest.mark.parametrize("name", course_notebooks())
+def test_a_file_the_prose_sends_a_student_to_is_a_link_that_opens_on_colab(name):
+    """On Colab a notebook is alone, without the repository beside it: a file the prose names (RESULTS.md, a
+    benchmark under benchmarks/) is a link to the file on GitHub, at the repository pyproject.toml names, and that file exists."""
+    for folder in ("solutions", "notebooks"):
+        notebook = nbformat.read(REPO_ROOT / folder / name / f"{name}.ipynb", as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type != "markdown":
+                continue
+            for found in BENCHMARKS_FILE.finditer(cell.source):
+                path = found.group(1)
+                assert found.group(3) == f"{REPOSITORY}/blob/{notebook_header.BRANCH}/{path}", (
+                    f"{folder}/{name}: `{path}` is not a link to {REPOSITORY}/blob/{notebook_header.BRANCH}/{path}: "
+                    f"{cell.source[max(0, found.start() - 60):found.end() + 20]!r}")
+                assert (REPO_ROOT / path).is_file(), f"{folder}/{name} links to {path}, which is not in the repository"
