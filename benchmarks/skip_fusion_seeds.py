@@ -1,7 +1,7 @@
 """Notebook 2's comparison of skip fusions, repeated over seeds: is its boundary lesson a property or a lucky draw?
 
 Each run is what notebook 2's full mode does for one network, with the same calls in the same order: the phantom's
-split at 128 x 128 (``prepare_split``), ``EncoderDecoder(fusion, norm, depth=4)`` built after
+split at 128 x 128 (``prepare_split``), ``EncoderDecoder(fusion, norm, depth=5)`` built after
 ``torch.manual_seed(init)``, ``fit`` with the ``cpu`` recipe, then Dice and the boundary F-score (1 px) of every
 validation image (as ``evaluate`` scores them). The notebook builds its networks after ``torch.manual_seed(0)`` and
 trains with the recipe's own seed: that pair is the row named ``notebook``, and reproduces the notebook's printed
@@ -12,10 +12,11 @@ Per seed: Dice and boundary F of each network, the gaps of the network without s
 of the boundary gap to the Dice gap (both against the fusion with the better boundary F, as the notebook's findings
 cell prints it). Then
 the mean, spread and worst of each gap over the seeds, and on how many seeds no-skip's boundary F is at least
-``--margin`` below both fusions. Results are kept per run under ``--out``, so an interrupted run resumes (a run
-saved with other settings is repeated).
+``--margin`` below both fusions. Results are kept per run under ``--out``/depth<N>, so an interrupted run resumes (a
+run saved with other settings is repeated). ``--depth 4`` trains the same networks with one halving less, as the
+notebook invites a student to try.
 
-    python benchmarks/skip_fusion_seeds.py [--seeds notebook 1 2 3 4] [--workers 2] [--out build/skip_fusion_seeds]
+    python benchmarks/skip_fusion_seeds.py [--seeds notebook 1 2 3 4] [--depth 5] [--workers 2] [--out build/skip_fusion_seeds]
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from course_lib.settings import repository_root
 
 FUSIONS = ("none", "concat", "sum")
 SIZE = 128
-DEPTH = 4
+DEPTH = 5  # notebook 2's networks (its DEPTH; tests/test_benchmarks.py checks that they agree)
 NOTEBOOK = "notebook"
 NOTEBOOK_WEIGHT_SEED = 0  # torch.manual_seed(0) before each network; the recipe keeps get_config's own seed
 
@@ -45,7 +46,7 @@ def seeds_of(name: str) -> tuple[int, dict]:
     return (NOTEBOOK_WEIGHT_SEED, {}) if name == NOTEBOOK else (int(name), {"seed": int(name)})
 
 
-def train_one(name: str, fusion: str, size: int, overrides: dict) -> dict:
+def train_one(name: str, fusion: str, size: int, depth: int, overrides: dict) -> dict:
     """One network of notebook 2's full mode, trained and scored on the validation images."""
     import torch
 
@@ -58,31 +59,32 @@ def train_one(name: str, fusion: str, size: int, overrides: dict) -> dict:
     data = prepare_split(size=size, progress=False)
     config = get_config("cpu", size=size, **recipe_seed, **overrides)
     torch.manual_seed(init_seed)
-    model = EncoderDecoder(fusion=fusion, norm=config.norm, depth=DEPTH)
+    model = EncoderDecoder(fusion=fusion, norm=config.norm, depth=depth)
     started = time.perf_counter()
     history = fit(model, data["train"], data["val"], config=config, progress=False)
     seconds = time.perf_counter() - started
     result = evaluate(model, data["val"], progress=False)  # Dice and 1-pixel boundary F of the thresholded masks
     return {"seed": name, "fusion": fusion, "dice": float(result.dice.mean()),
             "boundary": float(result.boundary_f.mean()), "best_epoch": history.best_epoch, "seconds": seconds,
-            "size": size, "overrides": overrides}
+            "size": size, "depth": depth, "overrides": overrides}
 
 
-def run_all(names: list[str], workers: int, out: Path, size: int, overrides: dict) -> dict[tuple[str, str], dict]:
+def run_all(names: list[str], workers: int, out: Path, size: int, depth: int, overrides: dict) -> dict[tuple[str, str], dict]:
     """Every (seed, fusion) run, each saved as it finishes; runs already saved are read back, not repeated."""
+    out = out / f"depth{depth}"
     out.mkdir(parents=True, exist_ok=True)
     results, pending = {}, []
     for name in names:
         for fusion in FUSIONS:
             path = out / f"{name}-{fusion}.json"
             saved = json.loads(path.read_text()) if path.exists() else {}
-            if saved.get("size", SIZE) == size and saved.get("overrides", {}) == overrides:
+            if (saved.get("size"), saved.get("depth"), saved.get("overrides")) == (size, depth, overrides):
                 results[name, fusion] = saved
             else:
                 pending.append((name, fusion))
     os.environ["OMP_NUM_THREADS"] = "1"
     with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = {pool.submit(train_one, name, fusion, size, overrides): (name, fusion) for name, fusion in pending}
+        futures = {pool.submit(train_one, name, fusion, size, depth, overrides): (name, fusion) for name, fusion in pending}
         for future in as_completed(futures):
             name, fusion = futures[future]
             result = future.result()
@@ -113,6 +115,7 @@ def main() -> None:
     parser.add_argument("--margin", type=float, default=0.02, help="boundary-F margin asked of no-skip's deficit")
     parser.add_argument("--out", type=Path, default=repository_root() / "build" / "skip_fusion_seeds")
     parser.add_argument("--size", type=int, default=SIZE, help="a smoke run only: the notebook trains at 128")
+    parser.add_argument("--depth", type=int, default=DEPTH, help=f"halvings (notebook 2's networks: {DEPTH})")
     parser.add_argument("--epochs", type=int, help="a smoke run only: the notebook keeps the recipe's")
     parser.add_argument("--limit-images", type=int, help="a smoke run only: the notebook uses every image")
     arguments = parser.parse_args()
@@ -123,7 +126,9 @@ def main() -> None:
     print(machine())
     if overrides or arguments.size != SIZE:
         print(f"SMOKE RUN (size {arguments.size}, {overrides}): these numbers are not notebook 2's")
-    results = run_all(arguments.seeds, arguments.workers, arguments.out, arguments.size, overrides)
+    if arguments.depth != DEPTH:
+        print(f"depth {arguments.depth}: notebook 2's networks halve {DEPTH} times, these {arguments.depth} times")
+    results = run_all(arguments.seeds, arguments.workers, arguments.out, arguments.size, arguments.depth, overrides)
 
     rows, all_gaps = [], []
     for name in arguments.seeds:

@@ -84,13 +84,33 @@ def test_quick_notebooks_times_a_notebook_idle_and_under_load(tmp_path: Path) ->
 
 
 def test_full_mode_epochs_times_the_course_s_code_and_the_student_s(montgomery_dir: Path, tmp_path: Path) -> None:
-    output = run_script("full_mode_epochs.py", "--data", str(montgomery_dir), "--notebooks", "04_cfcm_training",
-                        "--epochs", "1", "--size", "32", "--limit", "8", "--threads", "1", "--load", "0",
-                        data_root=tmp_path)
+    output = run_script("full_mode_epochs.py", "--data", str(montgomery_dir), "--notebooks", "02_skip_connections",
+                        "04_cfcm_training", "--epochs", "1", "--size", "32", "--limit", "8", "--threads", "1", "--load",
+                        "0", data_root=tmp_path)
     rows = table_rows(output, "notebook")
-    assert [(row[1], row[2]) for row in rows] == [("course", "1"), ("student", "1")]
+    assert [(row[0], row[1], row[2]) for row in rows] == [
+        (notebook, code, "1") for notebook in ("02_skip_connections", "04_cfcm_training") for code in ("course", "student")]
     assert all(float(row[4]) > 0 for row in rows), rows
-    assert rows[0][7] == rows[1][7], f"a right decoder and Dice loss must train as the course's do: {rows}"
+    for course, student in (rows[0:2], rows[2:4]):
+        assert course[7] == student[7], f"a right fusion, decoder and Dice loss must train as the course's do: {rows}"
+
+
+def test_the_benchmarks_train_notebook_2_s_depth() -> None:
+    """Notebook 2's ``DEPTH`` is written in its code cell; the benchmarks that retrain its networks and the figure of
+    its encoder-decoder restate it, and must not drift from it."""
+    import nbformat
+
+    from course_lib.figures.model_facts import NOTEBOOK_2_DEPTH
+
+    notebook = nbformat.read(repository_root() / "solutions" / "02_skip_connections" / "02_skip_connections.ipynb",
+                             as_version=4)
+    in_notebook = [int(found) for cell in notebook.cells if cell.cell_type == "code"
+                   for found in re.findall(r"^DEPTH = (\d+)", cell.source, re.M)]
+    in_benchmarks = {name: [int(found) for found in re.findall(r"^DEPTH = (\d+)", (BENCHMARKS / name).read_text(), re.M)]
+                     for name in ("full_mode_epochs.py", "skip_fusion_seeds.py")}
+    assert len(in_notebook) == 1, f"notebook 2 should set DEPTH once, found {in_notebook}"
+    assert in_benchmarks == {name: in_notebook for name in in_benchmarks}, in_benchmarks
+    assert NOTEBOOK_2_DEPTH == in_notebook[0]
 
 
 def test_skip_fusion_seeds_prints_every_seed_and_the_spread(tmp_path: Path) -> None:

@@ -91,7 +91,7 @@ class LevelFacts:
 # stays cheap; the facts are cached because several figures share them.
 
 DISPLAY_SIZE = 256  # the lab's image side: figures state sizes for this input
-NOTEBOOK_2_DEPTH = 4  # notebook 2 trains its networks with DEPTH = 4, and its text and figures say so
+NOTEBOOK_2_DEPTH = 5  # notebook 2 trains its networks with DEPTH = 5, and its text and figures say so
 PROBE_SIZE = 32  # side of the small forward pass that reads shapes (sizes scale linearly)
 
 
@@ -262,8 +262,8 @@ def _trace_convolutions(model: object, input_size: int) -> tuple[list[tuple[int,
 @lru_cache(maxsize=None)
 def encoder_decoder_levels(input_size: int = DISPLAY_SIZE) -> tuple[tuple[LevelFacts, ...], int, int]:
     """The encoder levels (channels and side of the last feature map at each resolution, down to
-    the bottleneck) of notebook 2's ``EncoderDecoder(fusion="none", depth=4)`` (its ``DEPTH``: four halvings, a
-    bottleneck at 1/16), the input side and the number of classes."""
+    the bottleneck) of notebook 2's ``EncoderDecoder(fusion="none", depth=5)`` (its ``DEPTH``: five halvings, a
+    bottleneck at 1/32), the input side and the number of classes."""
     from course_lib.nn import EncoderDecoder
 
     model = EncoderDecoder(fusion="none", depth=NOTEBOOK_2_DEPTH).eval()

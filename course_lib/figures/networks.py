@@ -34,9 +34,9 @@ def _numbers(values: Sequence[float]) -> str:
     return "[" + " ".join(f"{value:g}" for value in values) + "]"
 
 
-def _slab_size(channels: int, size: int, input_size: int) -> tuple[float, float]:
+def _slab_size(channels: int, size: int, input_size: int, per_doubling: float = 0.16) -> tuple[float, float]:
     """Drawn (width, height) of a feature map: width grows with log2(channels), height with the side."""
-    width = 0.25 + 0.16 * max(0.0, math.log2(max(channels, 1)))
+    width = 0.25 + per_doubling * max(0.0, math.log2(max(channels, 1)))
     height = 0.8 + 3.6 * size / input_size
     return width, height
 
@@ -133,6 +133,9 @@ def draw_fusion(facts: FusionFacts, path: Path) -> Path:
 
 # --- encoder-decoder ---------------------------------------------------------------------------
 
+THIN = 0.09  # slab width per doubling of channels in the encoder-decoder, whose 13 columns leave little room
+
+
 def draw_encoder_decoder(levels: Sequence[LevelFacts], input_size: int, num_classes: int, path: Path) -> Path:
     """An encoder-decoder: feature maps shrink and deepen, then grow back to the input size.
 
@@ -145,7 +148,7 @@ def draw_encoder_decoder(levels: Sequence[LevelFacts], input_size: int, num_clas
     columns += [("enc", level, stage_colour(min(index, len(STAGE_COLOURS) - 1))) for index, level in enumerate(levels)]
     columns += [("dec", level, DECODER_COLOUR) for level in decoder]
     columns += [("out", LevelFacts(num_classes, input_size), OUTPUT_COLOUR)]
-    spacing = 1.95
+    spacing = 1.65  # 13 columns for five halvings: narrower would crowd the labels, wider passes 1400 px
     width = spacing * len(columns) + 0.6
     canvas = Canvas(width, 9.0)
     canvas.title("Encoder-decoder network",
@@ -153,11 +156,11 @@ def draw_encoder_decoder(levels: Sequence[LevelFacts], input_size: int, num_clas
     centre_y = 4.6
     xs = [0.9 + spacing * index for index in range(len(columns))]
     for index, ((kind, level, colour), x) in enumerate(zip(columns, xs)):
-        slab_width, slab_height = _slab_size(level.channels, level.size, input_size)
+        slab_width, slab_height = _slab_size(level.channels, level.size, input_size, THIN)
         canvas.tensor((x, centre_y), slab_width, slab_height, 0.2, colour=colour,
                       label=f"{level.channels}×{level.size}")
         if index + 1 < len(columns):
-            next_width = _slab_size(columns[index + 1][1].channels, columns[index + 1][1].size, input_size)[0]
+            next_width = _slab_size(columns[index + 1][1].channels, columns[index + 1][1].size, input_size, THIN)[0]
             canvas.arrow([(x + slab_width / 2 + 0.3, centre_y), (xs[index + 1] - next_width / 2 - 0.08, centre_y)])
     first_enc, bottleneck = xs[1], xs[len(levels)]
     last_dec = xs[-2]
@@ -171,7 +174,7 @@ def draw_encoder_decoder(levels: Sequence[LevelFacts], input_size: int, num_clas
     for depth in range(len(levels) - 1):
         source, target = xs[1 + depth], xs[-2 - depth]
         low = 0.85 + 0.3 * depth
-        _, slab_height = _slab_size(levels[depth].channels, levels[depth].size, input_size)
+        _, slab_height = _slab_size(levels[depth].channels, levels[depth].size, input_size, THIN)
         canvas.arrow([(source, centre_y - slab_height / 2 - 0.75), (source, low), (target, low),
                       (target, centre_y - slab_height / 2 - 0.75)], colour=SKIP_COLOUR, width=1.2)
     canvas.text(((xs[1] + xs[-2]) / 2, 0.35), "skip connections: how to fuse them is what notebooks 2 to 4 are about",
