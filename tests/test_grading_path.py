@@ -110,3 +110,25 @@ def test_an_answer_pasted_from_a_demonstration_runs(tmp_path):
                                    graded("check()", "test", test=True), demo("from grader import check")])
     assert cells_to_skip(notebook) == [0]
     assert write_skip_list(tmp_path, "someone", "nb", notebook) == [], "same source as the answer: it runs"
+
+
+@pytest.mark.parametrize("assignment", ["01_data_transforms", "02_skip_connections", "03_convlstm", "04_cfcm_training"])
+def test_no_later_demonstration_rebinds_an_answer(assignment):
+    """A demonstration that imports or assigns an answer's name after it replaces the student's work with the
+    course's for every cell below (and makes grading run the demonstrations)."""
+    source = repository_root() / "solutions" / assignment / f"{assignment}.ipynb"
+    notebook = nbformat.read(source, as_version=4)
+    answered: dict[str, str] = {}
+    for cell in notebook.cells:
+        if cell.cell_type != "code":
+            continue
+        meta = cell.metadata.get("nbgrader", {})
+        names = cell_names(cell.source)
+        if names is None:
+            continue
+        if meta.get("solution"):
+            answered.update({name: meta["grade_id"] for name in names[1]})
+        else:
+            rebound = names[1] & set(answered)
+            assert not rebound, f"{meta.get('grade_id')} rebinds {sorted(rebound)}, the answer of " \
+                                f"{[answered[n] for n in sorted(rebound)]}"
