@@ -14,6 +14,7 @@ from course_lib.instructor.grading_path import (NOTE, cell_names, cells_to_skip,
                                                write_skip_list)
 from course_lib.instructor.repair import as_graded, logged_cell
 from course_lib.settings import repository_root
+from grading_helpers import course_notebooks
 
 
 def graded(source: str, grade_id: str, *, test: bool = False):
@@ -112,7 +113,7 @@ def test_an_answer_pasted_from_a_demonstration_runs(tmp_path):
     assert write_skip_list(tmp_path, "someone", "nb", notebook) == [], "same source as the answer: it runs"
 
 
-@pytest.mark.parametrize("assignment", ["01_data_transforms", "02_skip_connections", "03_convlstm", "04_cfcm_training"])
+@pytest.mark.parametrize("assignment", course_notebooks())
 def test_no_later_demonstration_rebinds_an_answer(assignment):
     """A demonstration that imports or assigns an answer's name after it replaces the student's work with the
     course's for every cell below (and makes grading run the demonstrations)."""
