@@ -82,3 +82,34 @@ def test_the_library_s_own_code_and_an_unwritten_answer_are_refused_before_any_c
 def test_where_a_grade_is_taken_a_failure_raises(strict_checks):
     with pytest.raises(feedback.CheckFailed, match="doubled"):
         check_triple(lambda x: 2 * x)
+
+
+check_scale = declare(Declaration(
+    NOTEBOOK, 2, "scaling, as a class", 1, "Scale", reference=lambda factor, x: factor * x,
+    run=lambda scale_class, factor, x: scale_class(factor)(x), output=INT,
+    cases=lambda seed: [Case(f"Scale({factor})({x})", (factor, x)) for factor, x in ((2, seed + 1), (5, -3))],
+    refuse=lambda seed: [Case("Scale(0)(4)", (0, 4))], refuse_advice="raise ValueError for a factor of 0.",
+    success="scales {n} numbers and refuses {refused} (seed {seed})."))
+
+
+class Scale:
+    def __init__(self, factor):
+        if factor == 0:
+            raise ValueError("a factor of 0 loses the number")
+        self.factor = factor
+
+    def __call__(self, x):
+        return self.factor * x
+
+
+def test_a_class_answer_is_built_through_run_for_its_refusals_as_for_its_cases(student_session, capsys):
+    check_scale(Scale)
+    assert feedback._RESULTS[check_scale.exercise].message == "scales 2 numbers and refuses 1 (seed 0)."
+
+    class Accepting(Scale):
+        def __init__(self, factor):
+            self.factor = factor
+
+    check_scale(Accepting)
+    assert feedback._RESULTS[check_scale.exercise].message == ("Scale(0)(4) returned a result; raise ValueError for "
+                                                               "a factor of 0.")

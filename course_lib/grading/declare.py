@@ -120,7 +120,7 @@ class Declaration:
     output: Output = EXACT
     slips: Sequence[Slip] = ()
     hints: Mapping[str, Hint] = field(default_factory=dict)  # advice where no slip matches: "kind", "shape", "values"
-    refuse: Callable[[int], Sequence[Case]] = lambda seed: ()  # inputs the answer must refuse
+    refuse: Callable[[int], Sequence[Case]] = lambda seed: ()  # inputs the answer must refuse (through run, as cases)
     refuse_with: tuple[type[BaseException], ...] = (ValueError,)
     refuse_advice: str | Callable[[str], str] = "raise ValueError."  # or advice read from what the answer did
     hook: Callable[..., str | None] | None = None  # a property check of the answer(s) and the seed (and options)
@@ -133,11 +133,15 @@ def _hint(hint: Hint | None, got: Any, want: Any) -> str:
     return (hint(got, want) if callable(hint) else hint) or ""
 
 
+def _runnable(declaration: Declaration, answer: Any) -> Callable[..., Any]:
+    """The answer as a case calls it: through ``run`` where it is a class to build first."""
+    return answer if declaration.run is None else functools.partial(declaration.run, answer)
+
+
 def _output_of(declaration: Declaration, answer: Any, case: Case) -> Any:
     inputs = copy.deepcopy((case.args, dict(case.kwargs)))
-    answer = answer if declaration.run is None else functools.partial(declaration.run, answer)
-    return call_learner(answer, *inputs[0], exercise=declaration.name.split(", ")[case.answer], call=case.call,
-                        **inputs[1])
+    return call_learner(_runnable(declaration, answer), *inputs[0], exercise=declaration.name.split(", ")[case.answer],
+                        call=case.call, **inputs[1])
 
 
 def _same(output: Output, got: Any, want: Any) -> bool:
@@ -231,8 +235,8 @@ def _refuses(declaration: Declaration, answer: Any, cases: Iterable[Case]) -> in
     """Fail where the answer accepts an input it must refuse; how many it refused."""
     count = 0
     for case in cases:
-        instead = refusal(answer, *case.args, exercise=declaration.name, call=case.call,
-                          expected=declaration.refuse_with)
+        instead = refusal(_runnable(declaration, answer), *copy.deepcopy(case.args), exercise=declaration.name,
+                          call=case.call, expected=declaration.refuse_with)
         if isinstance(instead, str):
             advice = declaration.refuse_advice
             advice = advice(instead) if callable(advice) else advice
