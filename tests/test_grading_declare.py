@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from course_lib.grading import feedback
 from course_lib.grading.core import describe
-from course_lib.grading.declare import INT, Case, Declaration, Slip, declare
+from course_lib.grading.declare import INT, Case, Declaration, Slip, arrays, declare
 from course_lib.grading.diagnosis import Kind
 
 NOTEBOOK = "97_declare_test"
@@ -113,3 +114,15 @@ def test_a_class_answer_is_built_through_run_for_its_refusals_as_for_its_cases(s
     check_scale(Accepting)
     assert feedback._RESULTS[check_scale.exercise].message == ("Scale(0)(4) returned a result; raise ValueError for "
                                                                "a factor of 0.")
+
+
+def test_arrays_compare_dtype_and_values_and_name_the_worst_element():
+    exact, close = arrays(), arrays(atol=1e-3)
+    want = np.array([[0.0, 1.0], [1.0, 0.0]], np.float32)
+    assert exact.same(want.copy(), want) and not exact.same(want.astype(np.float64), want)
+    assert exact.differs(want.astype(bool), want) == "has dtype bool, expected float32"
+    worse = want + np.array([[0.0, 0.0], [0.5, 0.25]], np.float32)
+    assert exact.differs(worse, want) == "gives 1.5 at index (1, 0), expected 1"
+    assert close.same(want + 1e-4, want) and not exact.same(want + 1e-4, want)
+    with pytest.raises(TypeError):
+        exact.read(want.tolist())

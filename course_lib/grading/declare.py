@@ -32,12 +32,14 @@ from dataclasses import dataclass, field
 from numbers import Integral
 from typing import Any
 
+import numpy as np
+
 from course_lib.grading.core import call_learner, close, describe, quiet, refusal, require_defined_in_notebook, \
     worst_difference
 from course_lib.grading.diagnosis import Finding, Kind
 from course_lib.grading.feedback import exercise_check
 
-__all__ = ["Case", "Output", "Slip", "Declaration", "declare", "tensors", "INT", "EXACT"]
+__all__ = ["Case", "Output", "Slip", "Declaration", "declare", "arrays", "tensors", "INT", "EXACT"]
 
 Hint = str | Callable[[Any, Any], str]  # fixed advice, or advice read from (the answer's output, the reference's)
 
@@ -81,6 +83,28 @@ def tensors(rtol: float = 1e-4, atol: float = 1e-5) -> Output:
     """Tensors of one shape that agree to tolerance; a difference names its worst element."""
     return Output("a torch.Tensor", _tensor, lambda got, want: _agree(got, want, rtol, atol),
                   lambda value: tuple(value.shape), lambda got, want: f"differs: {worst_difference(got, want)}")
+
+
+def _array(value: Any) -> np.ndarray:
+    if not isinstance(value, np.ndarray):
+        raise TypeError(type(value).__name__)
+    return value
+
+
+def _array_difference(got: np.ndarray, want: np.ndarray) -> str:
+    gap = np.nan_to_num(np.abs(got.astype(np.float64) - want.astype(np.float64)), nan=np.inf)
+    if not gap.any():
+        return f"has dtype {got.dtype}, expected {want.dtype}"
+    where = tuple(int(index) for index in np.unravel_index(np.argmax(gap), gap.shape))
+    return f"gives {float(got[where]):g} at index {where}, expected {float(want[where]):g}"
+
+
+def arrays(rtol: float = 0.0, atol: float = 0.0) -> Output:
+    """NumPy arrays of one shape and dtype whose values agree to tolerance (exactly by default); a difference names
+    the worst element, or the dtype where only that differs."""
+    return Output("a numpy array", _array, lambda got, want: got.dtype == want.dtype and np.allclose(
+        got.astype(np.float64), want.astype(np.float64), rtol, atol, equal_nan=True), lambda value: value.shape,
+        _array_difference)
 
 
 def _integer(value: Any) -> int:

@@ -18,7 +18,7 @@ import numpy as np
 from course_lib.data import transforms as reference
 from course_lib.data.files import merge_masks as reference_merge_masks
 from course_lib.grading.core import call_learner, describe, refusal, require_defined_in_notebook  # noqa: F401
-from course_lib.grading.declare import Case, Declaration, Output, Slip, declare
+from course_lib.grading.declare import Case, Declaration, Output, Slip, arrays, declare
 from course_lib.grading.feedback import exercise_check  # noqa: F401 - for checkers written from tools/exercise.py's skeleton
 
 __all__ = ["check_merge_masks", "check_crop", "check_resize", "check_shuffle", "check_random_shift"]
@@ -76,24 +76,9 @@ def _mask_pairs(rng: np.random.Generator) -> list[tuple[str, np.ndarray, np.ndar
     return pairs
 
 
-def _first_wrong_pixel(got: np.ndarray, want: np.ndarray) -> str:
-    wrong = tuple(int(i) for i in np.argwhere(np.asarray(got, np.float64) != want)[0]) if got.shape == want.shape \
-        and not np.array_equal(np.asarray(got, np.float64), want) else None
-    return f"gives {got[wrong]:g} at pixel {wrong}, expected {want[wrong]:g}" if wrong else \
-        f"has dtype {got.dtype}, expected {want.dtype}"
-
-
-def _array(value: Any) -> np.ndarray:
-    if not isinstance(value, np.ndarray):
-        raise TypeError(type(value).__name__)
-    return value
-
-
-ARRAY = Output("a numpy array", _array, lambda got, want: got.dtype == want.dtype and np.array_equal(
-    np.asarray(got, np.float64), want), lambda value: value.shape, _first_wrong_pixel)
 check_merge_masks = declare(Declaration(
     NOTEBOOK, 1, "one label from the two lung masks (merge_masks)", 1, "merge_masks",
-    reference=reference_merge_masks, output=ARRAY,
+    reference=reference_merge_masks, output=arrays(),
     cases=lambda seed: [Case(f"merge_masks({what} of shape {left.shape})", (left, right))
                         for what, left, right in _mask_pairs(np.random.default_rng(seed))],
     slips=(Slip("It looks like you added the two masks, so overlapping pixels become 2 and 'on' values stay 255: "
