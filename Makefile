@@ -5,7 +5,8 @@
 #
 # TORCH_SPEC chooses how PyTorch is installed when the virtual environment lacks it:
 #   plain `torch` by default (on Linux, PyPI's build includes CUDA: a multi-GB download);
-#   on a CPU-only machine, e.g. TORCH_SPEC="torch --index-url https://download.pytorch.org/whl/cpu".
+#   on a CPU-only machine, e.g. TORCH_SPEC="torch --index-url https://download.pytorch.org/whl/cpu", or the
+#   README's TORCH_SPEC="torch==2.13.0" where the package registry serves that version as a CPU wheel (as in CI).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -22,9 +23,10 @@ CHECK_ARGS ?=
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.course-installed
 
-.PHONY: help lab instructor test check release data figures weights bench clean
+.PHONY: help install lab instructor test check release data figures weights bench clean
 
 help:
+	@echo "make install     only create .venv/ and install the course (every other target does it when needed)"
 	@echo "make lab         start JupyterLab on workspace/, your copy of notebooks/ (students; prepares offline data)"
 	@echo "make instructor  register the assignments in gradebook.db, then start JupyterLab on the repository root with nbgrader's instructor tools"
 	@echo "make test        run the whole test suite in quick mode"
@@ -45,6 +47,8 @@ $(INSTALLED): pyproject.toml | $(PY)
 	$(PY) -c "import torch" 2>/dev/null || $(PY) -m pip install $(TORCH_SPEC)
 	$(PY) -m pip install -e ".[$(EXTRAS)]"
 	touch $@
+
+install: $(INSTALLED)
 
 lab: $(INSTALLED)
 	$(PY) tools/start_lab.py --student $(LAB_ARGS)

@@ -126,3 +126,15 @@ def test_arrays_compare_dtype_and_values_and_name_the_worst_element():
     assert close.same(want + 1e-4, want) and not exact.same(want + 1e-4, want)
     with pytest.raises(TypeError):
         exact.read(want.tolist())
+
+
+check_broken = declare(Declaration(NOTEBOOK, 3, "a check with a fault of its own", 1, "anything",
+                                   reference=lambda x: 1 / 0, cases=lambda seed: [Case("anything(1)", (1,))]))
+
+
+def test_a_fault_in_the_check_itself_says_where_and_whom_to_tell(student_session, capsys):
+    check_broken(lambda x: x)
+    message = feedback._RESULTS[check_broken.exercise].message
+    assert message.startswith("the check could not run: ZeroDivisionError: division by zero (course_lib/grading/"
+                              "declare.py, line ")
+    assert message.endswith("the check itself is at fault: tell your instructor.")

@@ -66,8 +66,30 @@ def test_the_scaffold_makes_the_cells_in_the_notebooks_own_style(tmp_path):
                            "### BEGIN HIDDEN TESTS\ncheck_normalise(normalise, seed=1)\n### END HIDDEN TESTS")
     assert new.heading_index == following, "after the last exercise's section, before the next heading"
     assert cells[new.heading_index - 1] == before[following - 1] and cells[new.heading_index + 4] == before[following]
-    assert f'@exercise_check("01_data_transforms", {number}, "min-max normalisation (normalise)", points=2)' in skeleton
-    assert "def check_normalise(normalise, *, seed: int = 0) -> str:" in skeleton
+    assert ('check_normalise = declare(Declaration(\n'
+            f'    "01_data_transforms", {number}, "min-max normalisation (normalise)", 2, "normalise",\n') in skeleton
+    assert "def _normalise_cases(seed: int) -> list[Case]:" in skeleton and "run=" not in skeleton
+
+
+def test_the_scaffold_makes_a_class_answer_and_its_declaration_runs_as_printed(tmp_path):
+    path = _copy_notebook(tmp_path, NOTEBOOK)
+    new = NewExercise(NOTEBOOK, "min-max normalisation", 2, "MinMaxNormalise", "low=0.0", is_class=True)
+    number, skeleton = add_exercise(path, new)
+    exercise = read_exercises(path)[-1]
+    assert (exercise.answers, exercise.test, exercise.checker) == (
+        ("min-max-normalise-answer",), "min-max-normalise-test", "check_min_max_normalise")
+    answer = read(path).cells[exercise.heading_index + 2].source
+    assert answer.startswith("class MinMaxNormalise:\n") and "        self.low = low\n" in answer
+    assert re.search(r"    def __call__\(self, data: dict\) -> dict:\n        ### BEGIN SOLUTION\n", answer)
+    namespace: dict = {}
+    exec("import numpy as np\nfrom course_lib.grading.declare import Case, Declaration, Slip, arrays, declare\n"
+         + skeleton.replace(f'"{NOTEBOOK}", {number},', '"98_scaffold_test", 1,'), namespace)
+
+    class MinMaxNormalise:  # the placeholder reference gives back its input
+        def __call__(self, data):
+            return data
+
+    namespace["check_min_max_normalise"](MinMaxNormalise)
 
 
 def test_the_scaffold_numbers_and_names_an_exercise_in_another_notebook_alike(tmp_path):
@@ -97,28 +119,26 @@ HINT = ("**Hint.** Move the image so that it starts at 0, then divide by how far
         "**Still stuck?** Run the test cell: its message is the next hint.\n\n</details>")
 ANSWER = ("    low, high = image.min(), image.max()\n"
           "    return ((image - low) / (high - low)).astype(np.float32)\n")
-# What the instructor writes below the skeleton's first lines (its decorator, signature and docstring, and the
-# require_defined_in_notebook call): every graded behaviour, one raise per cause.
-CHECKER_BODY = '''    rng = np.random.default_rng(seed)
-    for case in range(4):
+# What the instructor writes in the skeleton's place: the cases, then the declaration's header as printed, then what
+# only the instructor knows (the course's version, how outputs compare, the slips and the advice).
+CHECKER_CASES = '''def _normalise_cases(seed: int) -> list[Case]:
+    rng = np.random.default_rng(seed)
+    cases = []
+    for _ in range(4):
         low, high = sorted(rng.uniform(1, 300, size=2))
         image = rng.uniform(low, high, size=tuple(int(n) for n in rng.integers(4, 9, size=2)))
-        call = f"normalise(an image from {image.min():.4g} to {image.max():.4g})"
-        result = call_learner(normalise, image.copy(), exercise="normalise", call=call)
-        expected = ((image - image.min()) / (image.max() - image.min())).astype(np.float32)
-        if not isinstance(result, np.ndarray) or result.shape != image.shape:
-            raise AssertionError(f"{call} returned {describe(result)}; expected an array of shape {image.shape}.")
-        if np.allclose(result, image / image.max(), atol=1e-6):
-            raise AssertionError(f"{call}: its smallest value comes out as {result.min():.4g}: you divided "
-                                 "without subtracting the minimum first. Subtract image.min(), then divide by "
-                                 "the span.")
-        if not np.allclose(result, expected, atol=1e-6):
-            raise AssertionError(f"{call}: values from {result.min():.4g} to {result.max():.4g}; the smallest must "
-                                 "become 0 and the largest 1.")
-        if result.dtype != np.float32:
-            raise AssertionError(f"{call} has the right values but dtype {result.dtype}: return float32 "
-                                 "(.astype(np.float32)).")
-    return "every image runs from 0 to 1, as float32."
+        cases.append(Case(f"normalise(an image from {image.min():.4g} to {image.max():.4g})", (image,)))
+    return cases
+'''
+CHECKER_BODY = '''    reference=lambda image: ((image - image.min()) / np.ptp(image)).astype(np.float32),
+    cases=_normalise_cases, output=arrays(atol=1e-6),
+    slips=tuple(Slip("You divided without subtracting the minimum first: subtract image.min(), then divide by the "
+                     "span.", lambda image, dtype=dtype: (image / image.max()).astype(dtype))
+                for dtype in (np.float32, np.float64)),
+    hints={"values": lambda got, want: f"The values are right but the dtype is {got.dtype}: return float32 "
+                                       "(.astype(np.float32))." if np.allclose(got, want, atol=1e-6) else
+                                       "After scaling, the smallest must become 0 and the largest 1."},
+    success="every image runs from 0 to 1, as float32 ({n} cases, seed {seed})."))
 '''
 PARTIAL_ANSWERS = '''
 # ---------------------------------------------------------------------------------------------- added by the guide
@@ -191,12 +211,12 @@ def test_a_new_exercise_added_as_contributing_says_passes_its_notebooks_checks(t
     solution = copy / "solutions" / NOTEBOOK / f"{NOTEBOOK}.ipynb"
     _edit_cells(solution)
 
-    # 2. the checker, from the skeleton the scaffold printed: its first lines as they are, then the body
-    skeleton = printed[printed.index("@exercise_check("):]
-    head = skeleton[:skeleton.index("    rng = np.random.default_rng(seed)")]
-    assert head.rstrip().endswith('require_defined_in_notebook(normalise, exercise="normalise")'), head
+    # 2. the checker, from the skeleton the scaffold printed: its declaration's header as it is, the rest written
+    header = re.search(r'^check_normalise = declare\(Declaration\(\n    "01_data_transforms", \d+, '
+                       r'"min-max normalisation \(normalise\)", 1, "normalise",\n', printed, re.M)
+    assert header, printed
     checkers = copy / "course_lib" / "grading" / "transforms.py"
-    checkers.write_text(checkers.read_text() + "\n\n" + head + CHECKER_BODY)
+    checkers.write_text(f"{checkers.read_text()}\n\n{CHECKER_CASES}\n\n{header[0]}{CHECKER_BODY}")
 
     # 3. partial answers and their causes; 4. README's counts
     partials = copy / "tests" / "test_partial_answers.py"

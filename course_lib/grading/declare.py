@@ -93,8 +93,8 @@ def _array(value: Any) -> np.ndarray:
 
 def _array_difference(got: np.ndarray, want: np.ndarray) -> str:
     gap = np.nan_to_num(np.abs(got.astype(np.float64) - want.astype(np.float64)), nan=np.inf)
-    if not gap.any():
-        return f"has dtype {got.dtype}, expected {want.dtype}"
+    if got.dtype != want.dtype and np.allclose(got.astype(np.float64), want.astype(np.float64), equal_nan=True):
+        return f"has dtype {got.dtype}, expected {want.dtype}"  # the values are right, to the other dtype's rounding
     where = tuple(int(index) for index in np.unravel_index(np.argmax(gap), gap.shape))
     return f"gives {float(got[where]):g} at index {where}, expected {float(want[where]):g}"
 

@@ -24,6 +24,7 @@ import functools
 import html
 import importlib
 import sys
+import traceback
 import types
 from pathlib import Path
 from collections.abc import Callable, Mapping, Sequence
@@ -156,6 +157,14 @@ def _display(value: Any) -> None:
         print(value, file=sys.stdout)
 
 
+def _where(error: BaseException) -> str:
+    """' (course_lib/grading/<module>.py, line N)': the checker's own line that raised, where an instructor looks."""
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if Path(frame.filename).resolve()
+              .is_relative_to(Path(__file__).resolve().parent)]
+    return f" ({Path(frames[-1].filename).relative_to(Path(__file__).resolve().parents[2])}, line {frames[-1].lineno})" \
+        if frames else ""
+
+
 def _outcome(exercise: Exercise, check: Callable[..., str], args: tuple, kwargs: dict) -> CheckResult:
     try:
         message = check(*args, **kwargs)
@@ -163,8 +172,9 @@ def _outcome(exercise: Exercise, check: Callable[..., str], args: tuple, kwargs:
         return CheckResult(exercise, False, str(error), diagnose(error, exercise.notebook, exercise.number,
                                                                  exercise.title))
     except Exception as error:  # noqa: BLE001 - e.g. the check was handed something it cannot use
-        message = (f"the check could not run: {type(error).__name__}: {error}. Pass it the function or class your "
-                   "answer cell defines.")
+        message = (f"the check could not run: {type(error).__name__}: {error}{_where(error)}. Pass it the function or "
+                   "class your answer cell defines; if that is what it was given, the check itself is at fault: tell "
+                   "your instructor.")
         return CheckResult(exercise, False, message, Diagnosis(
             Kind.CHECK_ERROR, f"the check was handed something it cannot use ({type(error).__name__})", message,
             exercise.notebook, exercise.number, exercise.title))

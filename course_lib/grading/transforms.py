@@ -17,9 +17,8 @@ import numpy as np
 
 from course_lib.data import transforms as reference
 from course_lib.data.files import merge_masks as reference_merge_masks
-from course_lib.grading.core import call_learner, describe, refusal, require_defined_in_notebook  # noqa: F401
+from course_lib.grading.core import call_learner, describe, refusal
 from course_lib.grading.declare import Case, Declaration, Output, Slip, arrays, declare
-from course_lib.grading.feedback import exercise_check  # noqa: F401 - for checkers written from tools/exercise.py's skeleton
 
 __all__ = ["check_merge_masks", "check_crop", "check_resize", "check_shuffle", "check_random_shift"]
 

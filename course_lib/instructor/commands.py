@@ -229,11 +229,16 @@ def exercise_main(argv: list[str] | None = None) -> int:
     parser.add_argument("notebook", help="the assignment, e.g. 01_data_transforms")
     parser.add_argument("--title", required=True, help="the heading's title, e.g. 'min-max normalisation'")
     parser.add_argument("--points", required=True, type=float, help="its points (the checker declares them)")
-    parser.add_argument("--function", required=True, help="the function the student writes, e.g. normalise")
-    parser.add_argument("--params", default="", help="its parameters, e.g. 'image, low=0.0'")
+    answer = parser.add_mutually_exclusive_group(required=True)
+    answer.add_argument("--function", help="the function the student writes, e.g. normalise")
+    answer.add_argument("--class", dest="class_name", help="or the class, e.g. MinMaxNormalise: its __call__(self, "
+                        "data) is the exercise, as for notebook 1's transforms")
+    parser.add_argument("--params", default="", help="its parameters (a class's: its constructor's), e.g. "
+                        "'image, low=0.0'")
     parser.add_argument("--module", default=None, help="the checker's module in course_lib.grading (default: the "
                         "one the notebook imports most of its checks from)")
-    parser.add_argument("--grade-id", dest="base", default=None, help="the grade ids' stem (default: the function)")
+    parser.add_argument("--grade-id", dest="base", default=None, help="the grade ids' stem (default: the answer's "
+                        "name in kebab case)")
     parser.add_argument("--before", default=None, help="insert before the cell with this id or grade id (default: "
                         "after the last exercise's section)")
     parser.add_argument("--solutions", type=Path, default=None, help="source folder (default: solutions/)")
@@ -243,7 +248,8 @@ def exercise_main(argv: list[str] | None = None) -> int:
     if not path.is_file():
         print(f"error: no {path}", file=sys.stderr)
         return 2
-    new = NewExercise(args.notebook, args.title, args.points, args.function, args.params, args.module, args.base)
+    new = NewExercise(args.notebook, args.title, args.points, args.function or args.class_name, args.params,
+                      args.module, args.base, is_class=args.class_name is not None)
     try:
         number, skeleton = add_exercise(path, new, args.before)
     except ScaffoldError as error:

@@ -5,16 +5,17 @@ last exercise (before the next ``## `` heading that follows it), or before the c
 
 1. the statement: ``## Exercise N (P points): T`` (N: the next number), locked, with a paragraph to write;
 2. the hint: a one-line nudge and a folded "More help", locked, to write;
-3. the answer cell: ``def NAME(PARAMS):`` whose body holds ``### BEGIN SOLUTION`` ... ``### END SOLUTION``, an
+3. the answer cell: ``def NAME(PARAMS):`` (with ``--class``: ``class NAME`` whose constructor keeps PARAMS and whose
+   ``__call__(self, data)`` is the exercise) whose body holds ``### BEGIN SOLUTION`` ... ``### END SOLUTION``, an
    nbgrader answer cell (``solution: true``), so nbgrader's stub raises only when the function is called;
 4. the test cell: locked, graded with P points, calling ``check_name(NAME)`` and, in its hidden part
    (``### BEGIN HIDDEN TESTS``), the same check with another seed.
 
 Grade ids follow the course's one style, kebab case: ``md-<base>``, ``md-<base>-hint``, ``<base>-answer`` and
-``<base>-test`` (``<base>``: ``--grade-id``, else the function's name with ``-`` for ``_``).
-The checker to write is returned as text, declared with the same number, title and points: the checker's
-``@exercise_check(..., points=P)`` is where an exercise's points are declared, and the heading and the test cell's
-points agree with it (``tests/test_points_agree.py``).
+``<base>-test`` (``<base>``: ``--grade-id``, else the answer's name in kebab case).
+The checker to write is returned as text, a declaration with the same number, title and points: the checker's
+declaration is where an exercise's points are declared, and the heading and the test cell's points agree with it
+(``tests/test_points_agree.py``).
 """
 
 from __future__ import annotations
@@ -46,15 +47,20 @@ class NewExercise:
     notebook: str
     title: str
     points: float
-    function: str
-    params: str = ""
+    function: str               # the answer's name: a function's, or a class's where ``is_class``
+    params: str = ""            # the function's parameters, or the class's constructor's
     module: str | None = None   # the checker's module in course_lib.grading (default: the notebook's usual one)
-    base: str | None = None     # the grade ids' stem (default: from the function's name)
+    base: str | None = None     # the grade ids' stem (default: from the answer's name)
+    is_class: bool = False
+
+    @property
+    def snake(self) -> str:
+        """The answer's name in snake case: ``random_shift`` for ``RandomShift``."""
+        return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", self.function).lower()
 
     @property
     def check(self) -> str:
-        """``check_<name in snake case>``: ``check_random_shift`` for ``RandomShift``."""
-        return "check_" + re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", self.function).lower()
+        return f"check_{self.snake}"
 
 
 def _points(points: float) -> str:
@@ -62,7 +68,7 @@ def _points(points: float) -> str:
 
 
 def _ids(base: str) -> dict[str, str]:
-    stem = base.replace("_", "-")
+    stem = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", base).lower().replace("_", "-")
     return {"statement": f"md-{stem}", "hint": f"md-{stem}-hint", "answer": f"{stem}-answer", "test": f"{stem}-test"}
 
 
@@ -77,22 +83,36 @@ def _cell(kind: str, source: str, cell_id: str, *, solution: bool = False, point
     return cell
 
 
+SOLUTION = ("### BEGIN SOLUTION\n    raise NotImplementedError(\"the course's answer goes here, between the SOLUTION "
+            "markers\")\n    ### END SOLUTION")
+
+
+def _class_answer(new: NewExercise) -> str:
+    """A class as notebook 1's transforms are written: the constructor given (it keeps its settings), the body of
+    ``__call__`` the exercise."""
+    names = [part.split("=")[0].split(":")[0].strip() for part in new.params.split(",") if part.strip()]
+    given = "".join(f"\n        self.{name} = {name}" for name in names if name not in ("*", "/"))
+    constructor = f"\n    def __init__(self, {new.params}):{given}\n" if names else ""
+    body = SOLUTION.replace("\n    ", "\n        ")
+    return (f"class {new.function}:\n    # TODO: one line saying what it does.\n{constructor}\n"
+            f"    def __call__(self, data: dict) -> dict:\n        {body}")
+
+
 def exercise_cells(new: NewExercise, number: int, module: str) -> list[nbformat.NotebookNode]:
     """The four cells of exercise ``number``: statement, hint, answer, test."""
     ids = _ids(new.base or new.function)
     call = f"`{new.function}({new.params})`"
     statement = (f"## Exercise {number} ({_points(new.points)}): {new.title}\n\n"
-                 f"Write {call}. TODO: what it takes, what it returns, and what it must refuse; say here every "
+                 f"Write {'the class ' if new.is_class else ''}{call}. TODO: what it takes, what it returns, and what it must refuse; say here every "
                  "behaviour the check grades.")
     hint = ("**Hint.** TODO: one sentence that points the way without giving the answer.\n\n"
             "<details><summary>More help (click to open)</summary>\n\n"
             "TODO: the fuller hint, an example on another problem.\n\n"
             "**Still stuck?** Run the test cell: its message is the next hint.\n\n</details>")
-    answer = (f"def {new.function}({new.params}):\n"
-              f"    # TODO: one line saying what it returns.\n"
-              f"    ### BEGIN SOLUTION\n"
-              f"    raise NotImplementedError(\"the course's answer goes here, between the SOLUTION markers\")\n"
-              f"    ### END SOLUTION")
+    answer = _class_answer(new) if new.is_class else (
+        f"def {new.function}({new.params}):\n"
+        f"    # TODO: one line saying what it returns.\n"
+        f"    {SOLUTION}")
     test = (f"from course_lib.grading.{module} import {new.check}\n\n"
             f"{new.check}({new.function})\n"
             f"### BEGIN HIDDEN TESTS\n"
@@ -154,30 +174,32 @@ def add_exercise(path: Path, new: NewExercise, before: str | None = None) -> tup
 
 
 def checker_skeleton(new: NewExercise, number: int, module: str) -> str:
-    """The checker to write in ``course_lib/grading/<module>.py``, declared with the exercise's number and points."""
+    """The checker to write in ``course_lib/grading/<module>.py``: a declaration with the exercise's number, title and
+    points, runnable as it is, whose TODOs are what only the instructor knows."""
     fn = new.function
-    return f'''# In course_lib/grading/{module}.py (the test cell imports {new.check} from there). A check that compares the
-# answer with a reference can be declared instead: {new.check} = declare(Declaration("{new.notebook}", {number},
-# "{new.title} ({fn})", {new.points:g}, "{fn}", reference=..., cases=..., slips=...)) (course_lib/grading/declare.py,
-# CONTRIBUTING.md step 3). Written by hand, it needs:
+    run = (f"\n    run=lambda answer, x: answer()(x),  # TODO: build the class with a case's settings, then apply it"
+           if new.is_class else "")
+    return f'''# In course_lib/grading/{module}.py, where the test cell imports {new.check} from (CONTRIBUTING.md, step 3).
+# It needs
 #   import numpy as np
-#   from course_lib.grading.core import call_learner, require_defined_in_notebook
-#   from course_lib.grading.feedback import exercise_check
+#   from course_lib.grading.declare import Case, Declaration, Slip, arrays, declare
+# A check that is a property rather than a comparison (a shuffle, a random draw) gives the declaration a hook=
+# instead of a reference (course_lib/grading/declare.py).
 
 
-@exercise_check("{new.notebook}", {number}, "{new.title} ({fn})", points={new.points:g})
-def {new.check}({fn}, *, seed: int = 0) -> str:
-    """``{fn}({new.params})`` must TODO: what the course's answer does."""
-    require_defined_in_notebook({fn}, exercise="{fn}")
-    rng = np.random.default_rng(seed)  # the hidden tests call this check with seed={HIDDEN_SEED}
-    for case in range(4):  # TODO: inputs drawn from rng that try every graded behaviour
-        argument = rng.random((5, 7))
-        call = f"{fn}(an array of shape {{argument.shape}})"
-        result = call_learner({fn}, argument.copy(), exercise="{fn}", call=call)
-        expected = argument  # TODO: the course's answer for this input
-        # One raise per cause: its fixed text the cause and the fix, the case's numbers in placeholders. Name a
-        # cause only after checking that the answer has it (recompute the answer's way and compare).
-        if not np.allclose(result, expected):
-            raise AssertionError(f"{{call}} gave {{result}}, expected {{expected}}: TODO the fix.")
-    return "TODO: what passed, in one line."
+def _{new.snake}_cases(seed: int) -> list[Case]:
+    """TODO: inputs drawn from the seed that try every graded behaviour (the hidden tests use seed={HIDDEN_SEED})."""
+    rng = np.random.default_rng(seed)
+    shapes = ((5, 7), (3, 3), (1, 9))
+    return [Case(f"{fn}(an array of shape {{shape}})", (rng.random(shape),)) for shape in shapes]
+
+
+{new.check} = declare(Declaration(
+    "{new.notebook}", {number}, "{new.title} ({fn})", {new.points:g}, "{fn}",
+    reference=lambda x: x,  # TODO: the course's version, called with a case's inputs{run}
+    cases=_{new.snake}_cases,
+    output=arrays(atol=1e-6),  # TODO: how outputs compare: arrays(), tensors(), INT, EXACT or an Output
+    slips=(Slip("TODO: a usual mistake's cause and its fix.", lambda x: None),),  # TODO: what the mistake returns
+    hints={{"values": "TODO: the advice where no slip matches."}},
+    success="TODO: what passed, in one line ({{n}} cases, seed {{seed}})."))
 '''
