@@ -138,3 +138,27 @@ def test_a_fault_in_the_check_itself_says_where_and_whom_to_tell(student_session
     assert message.startswith("the check could not run: ZeroDivisionError: division by zero (course_lib/grading/"
                               "declare.py, line ")
     assert message.endswith("the check itself is at fault: tell your instructor.")
+
+
+def _append_reference(data: dict) -> dict:
+    data["seen"].append("reference")  # a transform changes its data in place
+    return {"count": len(data["seen"])}
+
+
+check_in_place = declare(Declaration(
+    NOTEBOOK, 4, "a transform that changes its data in place", 1, "count_seen", reference=_append_reference,
+    cases=lambda seed: [Case("count_seen(data)", ({"seen": []},)), Case("count_seen(other data)", ({"seen": ["a"]},))],
+    slips=(Slip("It looks like you counted one too many.", lambda data: {"count": len(data["seen"]) + 2}),)))
+
+
+def test_the_reference_and_the_slips_change_copies_of_a_case_s_inputs_never_the_case(student_session, capsys):
+    def count_seen(data):
+        data["seen"].append("answer")
+        return {"count": len(data["seen"])}
+
+    check_in_place(count_seen)
+    assert feedback._RESULTS[check_in_place.exercise].passed, feedback._RESULTS[check_in_place.exercise].message
+    check_in_place(lambda data: {"count": len(data["seen"]) + 2})
+    assert feedback._RESULTS[check_in_place.exercise].message == ("count_seen(data) returned {'count': 2}, expected "
+                                                                  "{'count': 1}. It looks like you counted one too "
+                                                                  "many.")

@@ -5,8 +5,8 @@ what it is graded against (the ``reference``, the ``cases`` drawn from a seed, h
 usually goes wrong (its ``slips``: each a wrong variant of the reference with the advice it earns) and which inputs the
 answer must refuse. :func:`declare` makes of it the check the test cells call, ``check(answer, *, seed=0)``, and does
 the rest once for every exercise: the answer must be the student's own (``require_defined_in_notebook``), every call
-of it runs quietly (``call_learner``, on copies of the case's inputs), its output is compared with the reference's by
-kind, shape and values, a slip is named only when the answer's outputs are that slip's (the variant is recomputed on
+of it runs quietly (``call_learner``), the answer, the reference and each slip get copies of the case's inputs, the
+answer's output is compared with the reference's by kind, shape and values, a slip is named only when the answer's outputs are that slip's (the variant is recomputed on
 the same inputs and compared alike, in the failing case and in every other), the success line is written, and
 ``feedback.exercise_check`` shows the result (or raises it where a grade is taken) and runs the course's pieces for the
 earlier exercises it ``builds_on``. An answer that is a class runs through ``run`` (build it, then apply it); an
@@ -162,10 +162,16 @@ def _runnable(declaration: Declaration, answer: Any) -> Callable[..., Any]:
     return answer if declaration.run is None else functools.partial(declaration.run, answer)
 
 
+def _inputs(case: Case) -> tuple[tuple, dict[str, Any]]:
+    """Copies of a case's inputs: the answer, the reference and each slip may change theirs in place (a transform
+    does) without changing what the next one is given."""
+    return copy.deepcopy((case.args, dict(case.kwargs)))
+
+
 def _output_of(declaration: Declaration, answer: Any, case: Case) -> Any:
-    inputs = copy.deepcopy((case.args, dict(case.kwargs)))
-    return call_learner(_runnable(declaration, answer), *inputs[0], exercise=declaration.name.split(", ")[case.answer],
-                        call=case.call, **inputs[1])
+    args, kwargs = _inputs(case)
+    return call_learner(_runnable(declaration, answer), *args, exercise=declaration.name.split(", ")[case.answer],
+                        call=case.call, **kwargs)
 
 
 def _same(output: Output, got: Any, want: Any) -> bool:
@@ -178,8 +184,9 @@ _UNREAD = object()  # an output not of the kind the exercise asks for (or a slip
 
 def _variant(slip: Slip, case: Case) -> Any:
     try:
+        args, kwargs = _inputs(case)
         with quiet():
-            return slip.variant(*case.args, **case.kwargs)
+            return slip.variant(*args, **kwargs)
     except Exception:  # noqa: BLE001 - a slip that cannot be made of this case explains nothing here
         return _UNREAD
 
@@ -219,9 +226,10 @@ def _slip_advice(declaration: Declaration, answer: Any, got: Any, cases: Sequenc
 
 
 def _reference(declaration: Declaration, case: Case) -> Any:
+    args, kwargs = _inputs(case)
     with quiet():
         reference = declaration.reference
-        return (reference[case.answer] if isinstance(reference, tuple) else reference)(*case.args, **case.kwargs)
+        return (reference[case.answer] if isinstance(reference, tuple) else reference)(*args, **kwargs)
 
 
 def _elided(text: str) -> str:

@@ -178,7 +178,8 @@ def checker_skeleton(new: NewExercise, number: int, module: str) -> str:
     points, runnable as it is, whose TODOs are what only the instructor knows."""
     fn = new.function
     run = (f"\n    run=lambda answer, x: answer()(x),  # TODO: build the class with a case's settings, then apply it"
-           if new.is_class else "")
+           "\n    # A dict transform: cases of data dicts, and an Output that reads the data it returns (check_resize's"
+           "\n    # RESIZED in course_lib/grading/transforms.py)." if new.is_class else "")
     return f'''# In course_lib/grading/{module}.py, where the test cell imports {new.check} from (CONTRIBUTING.md, step 3).
 # It needs
 #   import numpy as np
