@@ -6,8 +6,9 @@ usually goes wrong (its ``slips``: each a wrong variant of the reference with th
 answer must refuse. :func:`declare` makes of it the check the test cells call, ``check(answer, *, seed=0)``, and does
 the rest once for every exercise: the answer must be the student's own (``require_defined_in_notebook``), every call
 of it runs quietly (``call_learner``), the answer, the reference and each slip get copies of the case's inputs, the
-answer's output is compared with the reference's by kind, shape and values, a slip is named only when the answer's outputs are that slip's (the variant is recomputed on
-the same inputs and compared alike, in the failing case and in every other), the success line is written, and
+answer's output is compared with the reference's by kind, shape and values, a slip is named only when the answer's
+outputs are that slip's (the variant is recomputed on the same inputs and compared alike, in the failing case and in
+every other), the success line is written, and
 ``feedback.exercise_check`` shows the result (or raises it where a grade is taken) and runs the course's pieces for the
 earlier exercises it ``builds_on``. An answer that is a class runs through ``run`` (build it, then apply it); an
 exercise with several answers (``"dice_score, dice_loss"``) says in each case and slip which one it concerns.

@@ -159,10 +159,12 @@ def _display(value: Any) -> None:
 
 def _where(error: BaseException) -> str:
     """' (course_lib/grading/<module>.py, line N)': the checker's own line that raised, where an instructor looks."""
-    frames = [frame for frame in traceback.extract_tb(error.__traceback__) if Path(frame.filename).resolve()
-              .is_relative_to(Path(__file__).resolve().parent)]
-    return f" ({Path(frames[-1].filename).relative_to(Path(__file__).resolve().parents[2])}, line {frames[-1].lineno})" \
-        if frames else ""
+    here = Path(__file__).resolve()
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if Path(frame.filename).resolve().is_relative_to(here.parent)]
+    if not frames:
+        return ""
+    return f" ({Path(frames[-1].filename).resolve().relative_to(here.parents[2])}, line {frames[-1].lineno})"
 
 
 def _outcome(exercise: Exercise, check: Callable[..., str], args: tuple, kwargs: dict) -> CheckResult:

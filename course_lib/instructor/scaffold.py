@@ -103,8 +103,8 @@ def exercise_cells(new: NewExercise, number: int, module: str) -> list[nbformat.
     ids = _ids(new.base or new.function)
     call = f"`{new.function}({new.params})`"
     statement = (f"## Exercise {number} ({_points(new.points)}): {new.title}\n\n"
-                 f"Write {'the class ' if new.is_class else ''}{call}. TODO: what it takes, what it returns, and what it must refuse; say here every "
-                 "behaviour the check grades.")
+                 f"Write {'the class ' if new.is_class else ''}{call}. TODO: what it takes, what it returns, and "
+                 "what it must refuse; say here every behaviour the check grades.")
     hint = ("**Hint.** TODO: one sentence that points the way without giving the answer.\n\n"
             "<details><summary>More help (click to open)</summary>\n\n"
             "TODO: the fuller hint, an example on another problem.\n\n"
