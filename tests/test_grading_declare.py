@@ -7,7 +7,7 @@ import pytest
 
 from course_lib.grading import feedback
 from course_lib.grading.core import describe
-from course_lib.grading.declare import INT, Case, Declaration, Slip, arrays, declare
+from course_lib.grading.declare import INT, Case, Declaration, Slip, arrays, data_dicts, declare
 from course_lib.grading.diagnosis import Kind
 
 NOTEBOOK = "97_declare_test"
@@ -162,3 +162,21 @@ def test_the_reference_and_the_slips_change_copies_of_a_case_s_inputs_never_the_
     assert feedback._RESULTS[check_in_place.exercise].message == ("count_seen(data) returned {'count': 2}, expected "
                                                                   "{'count': 1}. It looks like you counted one too "
                                                                   "many.")
+
+
+def test_data_dicts_compare_the_keys_a_transform_changes_and_keep_the_others():
+    output = data_dicts(("images",))
+    want = {"images": np.stack([np.linspace(0, 1, 6, dtype=np.float32).reshape(2, 3)] * 2), "names": ["a", "b"],
+            "extra": "left alone"}
+    listed = output.read({**want, "images": list(want["images"])})  # a list of arrays is read as the stacked array is
+    assert output.shape(listed) == output.shape(want) and output.same(listed, want)
+    with pytest.raises(TypeError):
+        output.read([want["images"]])
+    renamed = output.read({**want, "names": ("a", "b")})
+    assert not output.same(renamed, want)
+    assert output.differs(renamed, want) == "changed data['names'], which it should leave as it was"
+    brighter = output.read({**want, "images": want["images"] + np.float32(0.5) * (np.arange(2) == 1)[:, None, None]})
+    assert output.differs(brighter, want) == "gives in data['images'][1] an array that gives 0.5 at index (0, 0), " \
+                                             "expected 0"
+    assert output.differs(output.read({"images": want["images"]}), want) == (
+        "gives the keys ['images'], expected ['extra', 'images', 'names']")

@@ -85,7 +85,8 @@ def test_the_scaffold_makes_a_class_answer_and_its_declaration_runs_as_printed(t
     assert answer.startswith("class RescaleProbe:\n") and "        self.low = low\n" in answer
     assert re.search(r"    def __call__\(self, data: dict\) -> dict:\n        ### BEGIN SOLUTION\n", answer)
     namespace: dict = {}
-    exec("import numpy as np\nfrom course_lib.grading.declare import Case, Declaration, Slip, arrays, declare\n"
+    assert "output=data_dicts((\"images\",))" in skeleton and "run=lambda answer, data: answer()(data)" in skeleton
+    exec("import numpy as np\nfrom course_lib.grading.declare import Case, Declaration, Slip, data_dicts, declare\n"
          + skeleton.replace(f'"{NOTEBOOK}", {number},', '"98_scaffold_test", 1,'), namespace)
 
     class RescaleProbe:  # the placeholder reference gives back its input

@@ -40,7 +40,7 @@ from course_lib.grading.core import call_learner, close, describe, quiet, refusa
 from course_lib.grading.diagnosis import Finding, Kind
 from course_lib.grading.feedback import exercise_check
 
-__all__ = ["Case", "Output", "Slip", "Declaration", "declare", "arrays", "tensors", "INT", "EXACT"]
+__all__ = ["Case", "Output", "Slip", "Declaration", "declare", "arrays", "data_dicts", "tensors", "INT", "EXACT"]
 
 Hint = str | Callable[[Any, Any], str]  # fixed advice, or advice read from (the answer's output, the reference's)
 
@@ -106,6 +106,46 @@ def arrays(rtol: float = 0.0, atol: float = 0.0) -> Output:
     return Output("a numpy array", _array, lambda got, want: got.dtype == want.dtype and np.allclose(
         got.astype(np.float64), want.astype(np.float64), rtol, atol, equal_nan=True), lambda value: value.shape,
         _array_difference)
+
+
+def _unchanged(got: Any, want: Any) -> bool:
+    """Whether a value a transform leaves alone came back as it was: arrays by dtype, shape and values, lists and
+    tuples item by item (a list stays a list), anything else by ==."""
+    if isinstance(got, np.ndarray) or isinstance(want, np.ndarray):
+        return isinstance(got, np.ndarray) and isinstance(want, np.ndarray) and got.dtype == want.dtype \
+            and got.shape == want.shape and np.array_equal(got, want)
+    if isinstance(want, (list, tuple)):
+        return type(got) is type(want) and len(got) == len(want) and all(map(_unchanged, got, want))
+    return bool(got == want)
+
+
+def data_dicts(keys: Sequence[str] = ("images",), rtol: float = 0.0, atol: float = 1e-6) -> Output:
+    """A transform's data dictionary: each of ``keys`` holds one array per case (a list, or a stacked array),
+    compared case by case as :func:`arrays` compares; every other key must come back as the reference's."""
+    each = arrays(rtol, atol)
+
+    def read(data: Any) -> dict:
+        if not isinstance(data, dict) or not all(isinstance(data.get(key), (list, tuple, np.ndarray)) for key in keys):
+            raise TypeError(type(data).__name__)
+        return {**data, **{key: [np.asarray(item) for item in data[key]] for key in keys}}
+
+    def same(got: dict, want: dict) -> bool:
+        return set(got) == set(want) and all(
+            all(map(each.same, got[key], want[key])) if key in keys else _unchanged(got[key], want[key]) for key in want)
+
+    def differs(got: dict, want: dict) -> str:
+        if set(got) != set(want):
+            return f"gives the keys {sorted(got)}, expected {sorted(want)}"
+        for key in want:
+            if key not in keys and not _unchanged(got[key], want[key]):
+                return f"changed data[{key!r}], which it should leave as it was"
+            for index, (one, other) in enumerate(zip(got[key], want[key]) if key in keys else ()):
+                if not each.same(one, other):
+                    return f"gives in data[{key!r}][{index}] an array that {_array_difference(one, other)}"
+        return "differs"
+
+    return Output("the data dictionary", read, same,
+                  lambda data: tuple((key, tuple(np.shape(item) for item in data[key])) for key in keys), differs)
 
 
 def _integer(value: Any) -> int:

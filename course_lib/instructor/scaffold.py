@@ -177,13 +177,20 @@ def checker_skeleton(new: NewExercise, number: int, module: str) -> str:
     """The checker to write in ``course_lib/grading/<module>.py``: a declaration with the exercise's number, title and
     points, runnable as it is, whose TODOs are what only the instructor knows."""
     fn = new.function
-    run = (f"\n    run=lambda answer, x: answer()(x),  # TODO: build the class with a case's settings, then apply it"
-           "\n    # A dict transform: cases of data dicts, and an Output that reads the data it returns (check_resize's"
-           "\n    # RESIZED in course_lib/grading/transforms.py)." if new.is_class else "")
-    return f'''# In course_lib/grading/{module}.py, where the test cell imports {new.check} from (CONTRIBUTING.md, step 3).
-# It needs
+    if new.is_class:  # a transform of the data dictionary, as notebook 1's are
+        case = (f'Case(f"{fn}()(data with {{n}} images)",\n                 ({{"images": [rng.random((5, 7)) for _ in '
+                f'range(n)], "names": [f"case_{{i}}" for i in range(n)]}},))')
+        draws, output = "for n in (1, 3)", 'data_dicts(("images",))'
+        run = "\n    run=lambda answer, data: answer()(data),  # TODO: build the class with a case's settings"
+        imports = "Case, Declaration, Slip, data_dicts, declare"
+    else:
+        case, draws, output, run = f'Case(f"{fn}(an array of shape {{shape}})", (rng.random(shape),))', \
+            "for shape in ((5, 7), (3, 3), (1, 9))", "arrays(atol=1e-6)", ""
+        imports = "Case, Declaration, Slip, arrays, declare"
+    return f'''# In course_lib/grading/{module}.py: the test cell imports {new.check} from there.
+# CONTRIBUTING.md, step 3, says what each part is. It needs
 #   import numpy as np
-#   from course_lib.grading.declare import Case, Declaration, Slip, arrays, declare
+#   from course_lib.grading.declare import {imports}
 # A check that is a property rather than a comparison (a shuffle, a random draw) gives the declaration a hook=
 # instead of a reference (course_lib/grading/declare.py).
 
@@ -191,15 +198,15 @@ def checker_skeleton(new: NewExercise, number: int, module: str) -> str:
 def _{new.snake}_cases(seed: int) -> list[Case]:
     """TODO: inputs drawn from the seed that try every graded behaviour (the hidden tests use seed={HIDDEN_SEED})."""
     rng = np.random.default_rng(seed)
-    shapes = ((5, 7), (3, 3), (1, 9))
-    return [Case(f"{fn}(an array of shape {{shape}})", (rng.random(shape),)) for shape in shapes]
+    return [{case}
+            {draws}]
 
 
 {new.check} = declare(Declaration(
     "{new.notebook}", {number}, "{new.title} ({fn})", {new.points:g}, "{fn}",
     reference=lambda x: x,  # TODO: the course's version, called with a case's inputs{run}
     cases=_{new.snake}_cases,
-    output=arrays(atol=1e-6),  # TODO: how outputs compare: arrays(), tensors(), INT, EXACT or an Output
+    output={output},  # TODO: how outputs compare (arrays, data_dicts, tensors, INT, EXACT, an Output)
     slips=(Slip("TODO: a usual mistake's cause and its fix.", lambda x: None),),  # TODO: what the mistake returns
     hints={{"values": "TODO: the advice where no slip matches."}},
     success="TODO: what passed, in one line ({{n}} cases, seed {{seed}})."))
