@@ -93,9 +93,10 @@ def _array(value: Any) -> np.ndarray:
 
 
 def _array_difference(got: np.ndarray, want: np.ndarray) -> str:
-    gap = np.nan_to_num(np.abs(got.astype(np.float64) - want.astype(np.float64)), nan=np.inf)
-    if got.dtype != want.dtype and np.allclose(got.astype(np.float64), want.astype(np.float64), equal_nan=True):
+    got64, want64 = got.astype(np.float64), want.astype(np.float64)
+    if got.dtype != want.dtype and np.allclose(got64, want64, equal_nan=True):
         return f"has dtype {got.dtype}, expected {want.dtype}"  # the values are right, to the other dtype's rounding
+    gap = np.nan_to_num(np.abs(got64 - want64), nan=np.inf)
     where = tuple(int(index) for index in np.unravel_index(np.argmax(gap), gap.shape))
     return f"gives {float(got[where]):g} at index {where}, expected {float(want[where]):g}"
 
@@ -308,7 +309,7 @@ def _refuses(declaration: Declaration, answer: Any, cases: Iterable[Case]) -> in
     """Fail where the answer accepts an input it must refuse; how many it refused."""
     count = 0
     for case in cases:
-        instead = refusal(_runnable(declaration, answer), *copy.deepcopy(case.args), exercise=declaration.name,
+        instead = refusal(_runnable(declaration, answer), *_inputs(case)[0], exercise=declaration.name,
                           call=case.call, expected=declaration.refuse_with)
         if isinstance(instead, str):
             advice = declaration.refuse_advice

@@ -56,7 +56,7 @@ class NewExercise:
     @property
     def snake(self) -> str:
         """The answer's name in snake case: ``random_shift`` for ``RandomShift``."""
-        return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", self.function).lower()
+        return _joined_words(self.function, "_")
 
     @property
     def check(self) -> str:
@@ -67,8 +67,13 @@ def _points(points: float) -> str:
     return f"{points:g} point{'' if points == 1 else 's'}"
 
 
+def _joined_words(name: str, separator: str) -> str:
+    """``name``'s words, CamelCase or snake_case, in lower case joined by ``separator``."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])|_", separator, name).lower()
+
+
 def _ids(base: str) -> dict[str, str]:
-    stem = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "-", base).lower().replace("_", "-")
+    stem = _joined_words(base, "-")
     return {"statement": f"md-{stem}", "hint": f"md-{stem}-hint", "answer": f"{stem}-answer", "test": f"{stem}-test"}
 
 
